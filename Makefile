@@ -1,0 +1,53 @@
+# mlops-course: two commands for a newcomer, `make course` and `make test`.
+# Everything else here is for authors. Every target sets up what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: course test install lint exercises check-exercises notebooks check-notebooks bench server-stop doctor clean
+
+# The virtualenv is rebuilt only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## course: set up, start the local MLflow server and JupyterLab (Ctrl-C stops both)
+course: $(STAMP)
+	$(BIN)/mlops-course course
+
+## test: set up, then run every check of the project (what CI runs)
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" MLOPS_COURSE_TARGET=solutions \
+		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlops_course solutions exercises tests bench notebooks/src
+	$(BIN)/ruff format --check mlops_course solutions tests bench
+
+## exercises: regenerate exercises/ from solutions/ (edited files are backed up first)
+exercises: $(STAMP)
+	$(BIN)/mlops-course author exercises
+
+## notebooks: regenerate notebooks/*.ipynb from notebooks/src/*.py (outputs stripped)
+notebooks: $(STAMP)
+	$(BIN)/mlops-course author notebooks
+
+bench: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_server.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_check.py
+
+doctor: $(STAMP)
+	$(BIN)/mlops-course doctor
+
+server-stop: $(STAMP)
+	$(BIN)/mlops-course server stop
+
+clean:
+	-$(BIN)/mlops-course server stop 2>/dev/null
+	rm -rf .mlops-course build *.egg-info

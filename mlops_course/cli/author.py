@@ -1,0 +1,50 @@
+"""``mlops-course author exercises|notebooks [--check]`` and ``mlops-course reset ID``."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("author", help="(course authors) regenerate exercises/ or notebooks/")
+    p.add_argument("what", choices=["exercises", "notebooks"])
+    p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    p.set_defaults(func=run_author)
+
+    p = sub.add_parser("reset", help="start an exercise again (your file is backed up first)")
+    p.add_argument("id", help="exercise id, e.g. 1.2")
+    p.set_defaults(func=run_reset)
+
+
+def run_author(args) -> int:
+    from mlops_course import authoring
+
+    sync = authoring.sync_exercises if args.what == "exercises" else authoring.sync_notebooks
+    try:
+        results = sync(check=args.check)
+    except authoring.AuthoringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bad = 0
+    for r in results:
+        extra = f" (backup: {r.backup.name})" if r.backup else ""
+        print(f"{r.path.relative_to(r.path.parent.parent)}: {r.status}{extra}")
+        bad += r.status in ("out of sync", "no source")
+    if bad and args.check:
+        print(f"{bad} file(s) out of sync: run `make {args.what}`.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_reset(args) -> int:
+    from mlops_course import authoring
+
+    try:
+        path, backup = authoring.reset_exercise(args.id)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"Exercise {args.id} is a fresh stub again in {path}.")
+    if backup != path:
+        print(f"Your previous file is kept as {backup}.")
+    return 0

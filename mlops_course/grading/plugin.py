@@ -1,0 +1,305 @@
+"""The course's pytest plugin (registered through the ``pytest11`` entry point).
+
+It adds:
+
+* ``--target`` (same values as ``MLOPS_COURSE_TARGET``) and ``--exercise ID`` (repeatable) to
+  select what is graded;
+* the marker ``@pytest.mark.exercise("1.1", points=2, hint="...")`` on every graded test;
+* the fixtures ``mlflow_tracking_uri`` (a healthy server: the user's, or one this session
+  starts in a temporary home and stops at the end) and ``unique_name``;
+* ``--mlops-events FILE``: one JSON line per event (collected, start, result), read by the
+  grading runner so it survives a test that hangs or kills its process;
+* for notebooks collected by nbval, the same session server, exported to the kernels through
+  ``MLFLOW_TRACKING_URI`` before they start.
+
+Outcomes: passed, failed, not_started (the stub's NotImplementedError), error (the learner's
+module does not import, or a fixture broke), env_unavailable (no MLflow server); the runner adds
+timeout and crashed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+OUTCOMES = ("passed", "failed", "not_started", "timeout", "crashed", "error", "env_unavailable")
+MESSAGE_LIMIT = 1500
+
+
+class EnvUnavailable(RuntimeError):
+    """The MLflow server the tests need cannot be reached."""
+
+
+# ----------------------------------------------------------------------------- options, markers
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mlops-course")
+    group.addoption(
+        "--target",
+        default=None,
+        help="what to grade: exercises (default), solutions, or a folder of modules",
+    )
+    group.addoption(
+        "--exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="grade only this exercise (e.g. 1.2); repeatable",
+    )
+    group.addoption("--mlops-events", default=None, help=argparse_suppress())
+
+
+def argparse_suppress() -> str:
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "exercise(id, points=1, hint=''): a graded check of exercise `id` worth `points`",
+    )
+    target = config.getoption("--target")
+    if target:
+        os.environ["MLOPS_COURSE_TARGET"] = target
+    config._mlops_events = _Events(config.getoption("--mlops-events"))
+    config._mlops_results = {}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _SessionServer.stop()
+
+
+def exercise_meta(item: pytest.Item) -> dict | None:
+    """The ``exercise`` marker of a test as a dict (id, points, hint), or None."""
+    mark = item.get_closest_marker("exercise")
+    if mark is None:
+        return None
+    ex_id = mark.args[0] if mark.args else mark.kwargs.get("id")
+    return {
+        "exercise": str(ex_id),
+        "points": float(mark.kwargs.get("points", 1)),
+        "hint": mark.kwargs.get("hint", ""),
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = {e.strip() for e in config.getoption("--exercise") for e in e.split(",") if e.strip()}
+    if wanted:
+        keep, drop = [], []
+        for item in items:
+            meta = exercise_meta(item)
+            (keep if meta and meta["exercise"] in wanted else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    if any(str(getattr(item, "path", "")).endswith(".ipynb") for item in items):
+        # Kernels inherit the environment when they start: set it before the first one does.
+        _SessionServer.ensure()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    events: _Events = session.config._mlops_events
+    if not events:
+        return
+    tests = []
+    for item in session.items:
+        meta = exercise_meta(item) or {"exercise": None, "points": 0.0, "hint": ""}
+        tests.append({"nodeid": item.nodeid, **meta})
+    events.write({"event": "collected", "tests": tests})
+
+
+# ----------------------------------------------------------------------------- outcomes
+def classify(excinfo: pytest.ExceptionInfo | None, when: str) -> str:
+    """The course outcome for one failed phase of a test."""
+    from mlops_course.target import TargetLoadError
+
+    if excinfo is None:
+        return "passed"
+    chain = _exception_chain(excinfo.value)
+    if any(isinstance(e, EnvUnavailable) for e in chain):
+        return "env_unavailable"
+    if any(isinstance(e, TargetLoadError) for e in chain):
+        return "error"
+    if any(type(e) is NotImplementedError for e in chain):
+        return "not_started"
+    if _looks_like_connection_error(chain) and not _SessionServer.healthy():
+        return "env_unavailable"
+    return "failed" if when == "call" else "error"
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _looks_like_connection_error(chain: list[BaseException]) -> bool:
+    text = " ".join(f"{type(e).__name__} {e}"[:500] for e in chain)
+    return any(
+        s in text
+        for s in ("ConnectionError", "Connection refused", "Max retries exceeded", "API request to")
+    )
+
+
+def message_for(excinfo: pytest.ExceptionInfo, limit: int = MESSAGE_LIMIT) -> str:
+    """A short message: the exception, and where in the learner's file it happened."""
+    text = excinfo.exconly().strip()
+    where = _learner_location(excinfo)
+    if where:
+        text = f"{text}\n  (at {where})"
+    return cap(text, limit)
+
+
+def cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 40] + f"\n… [{len(text) - limit + 40} more characters cut]"
+
+
+def _learner_location(excinfo: pytest.ExceptionInfo) -> str | None:
+    try:
+        from mlops_course.target import resolve
+
+        folder = resolve()
+    except Exception:
+        return None
+    for entry in reversed(excinfo.traceback):
+        path = Path(str(entry.path))
+        if folder in path.parents:
+            return f"{path.parent.name}/{path.name}, line {entry.lineno + 1}"
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    results = item.config._mlops_results
+    current = results.setdefault(item.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
+    current["duration"] += getattr(report, "duration", 0.0) or 0.0
+    if report.failed and current["outcome"] == "passed":
+        current["outcome"] = classify(call.excinfo, call.when)
+        current["message"] = message_for(call.excinfo) if call.excinfo else report.longreprtext
+    elif report.skipped and current["outcome"] == "passed":
+        current["outcome"] = "error"
+        current["message"] = f"skipped: {report.longrepr[-1] if report.longrepr else ''}"
+
+
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    events = _config_events()
+    if events:
+        events.write({"event": "start", "nodeid": nodeid, "time": time.time()})
+
+
+def pytest_runtest_logfinish(nodeid: str, location) -> None:
+    events = _config_events()
+    if events:
+        result = _CONFIG["config"]._mlops_results.get(nodeid, {"outcome": "error"})
+        events.write({"event": "result", "nodeid": nodeid, **result})
+
+
+_CONFIG: dict = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def _config_events() -> _Events | None:
+    config = _CONFIG.get("config")
+    return getattr(config, "_mlops_events", None) if config else None
+
+
+class _Events:
+    """Append-only JSON lines, flushed at once so a crash loses nothing written before it."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+
+    def __bool__(self) -> bool:
+        return bool(self.path)
+
+    def write(self, event: dict) -> None:
+        if not self.path:
+            return
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(event, default=str) + "\n")
+            fh.flush()
+
+
+# ----------------------------------------------------------------------------- the server
+class _SessionServer:
+    """The tracking server for one pytest session: the user's, or a temporary local one."""
+
+    uri: str | None = None
+    home: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def ensure(cls) -> str:
+        from mlops_course import server
+
+        if cls.uri:
+            return cls.uri
+        cls.error = cls.error or os.environ.get("MLOPS_COURSE_ENV_ERROR")
+        if cls.error:
+            raise EnvUnavailable(cls.error)
+        try:
+            if server.env_tracking_uri():
+                cls.uri = server.ensure_server().uri
+            else:
+                cls.home = tempfile.mkdtemp(prefix="mlops-course-test-home-")
+                cls.uri = server.ensure_server(Path(cls.home)).uri
+                os.environ["MLFLOW_TRACKING_URI"] = cls.uri
+        except server.ServerError as exc:
+            cls.error = str(exc)
+            raise EnvUnavailable(cls.error) from exc
+        return cls.uri
+
+    @classmethod
+    def healthy(cls) -> bool:
+        from mlops_course import server
+
+        uri = cls.uri or server.env_tracking_uri()
+        return bool(uri) and server.is_healthy(uri)
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.home:
+            from mlops_course import server
+
+            server.stop(Path(cls.home))
+            if os.environ.get("MLFLOW_TRACKING_URI") == cls.uri:
+                del os.environ["MLFLOW_TRACKING_URI"]
+            shutil.rmtree(cls.home, ignore_errors=True)
+            cls.home = cls.uri = None
+
+
+@pytest.fixture(scope="session")
+def mlflow_tracking_uri() -> str:
+    """A healthy tracking server's URI, set as MLflow's tracking URI for the session."""
+    uri = _SessionServer.ensure()
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest) -> str:
+    """A name no other test (or earlier run) uses, inside the learner's namespace."""
+    from mlops_course import naming
+
+    base = request.node.name.replace("[", "-").replace("]", "")[:40]
+    return f"{naming.student()}/grading/{base}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,302 @@
+"""The grading runner: pytest in a watched subprocess, so no learner code can take it down.
+
+The graded tests run in a child ``pytest`` whose plugin writes one JSON line per event (the
+collected tests, each test's start and result). This process watches those lines:
+
+* a test running longer than the timeout: the child's process group is killed, the test is
+  ``timeout``, and a new child runs the tests not yet graded;
+* a child that dies during a test (``os._exit``, a segfault): that test is ``crashed``, the
+  rest run in a new child;
+* the child's own output goes to a file and is never read whole, so a learner's print loop
+  cannot flood the scoreboard; each test's message is capped by the plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from mlops_course import naming, server
+from mlops_course import target as target_mod
+from mlops_course.grading import report as report_mod
+from mlops_course.grading.catalog import catalog, exercise_key
+from mlops_course.paths import course_home, repo_root
+
+DEFAULT_TIMEOUT = 120.0
+ENV_ERROR_VAR = "MLOPS_COURSE_ENV_ERROR"
+
+
+class GradingError(RuntimeError):
+    """The grader itself cannot run (unknown exercise id, bad target): exit code 2."""
+
+
+def default_timeout() -> float:
+    try:
+        return float(os.environ.get("MLOPS_COURSE_TEST_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def default_report_path() -> Path:
+    return course_home() / "reports" / time.strftime("grade-%Y%m%d-%H%M%S.json")
+
+
+def grade(
+    ids: Iterable[str] = (),
+    *,
+    target: str | None = None,
+    timeout: float | None = None,
+    tests_dir: Path | None = None,
+    on_result: Callable[[dict], None] | None = None,
+) -> dict:
+    """Grade exercises and return a schema-1 report (see :mod:`report`).
+
+    Args:
+        ids: exercise ids (``"1.1"``); empty means all.
+        target: ``exercises``, ``solutions`` or a folder; default the selected target.
+        timeout: seconds allowed per test; default ``MLOPS_COURSE_TEST_TIMEOUT`` or 120.
+        tests_dir: where the graded tests are; default ``tests/graded`` of the course.
+        on_result: called with each test's result as it arrives (for a progress display).
+
+    Raises:
+        GradingError: for an unknown exercise id or target.
+    """
+    target = str(target or target_mod.current())
+    try:
+        target_mod.resolve(target)
+    except target_mod.TargetLoadError as exc:
+        raise GradingError(str(exc)) from exc
+    known = catalog()
+    ids = [i for raw in ids for i in str(raw).replace(",", " ").split()]
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise GradingError(
+            f"Unknown exercise {', '.join(unknown)}. Known: {', '.join(known) or 'none'}."
+        )
+    timeout = timeout or default_timeout()
+    tests_dir = tests_dir or repo_root() / "tests" / "graded"
+
+    env = _child_env(target)
+    tracking_uri = None
+    try:
+        tracking_uri = server.ensure_server().uri
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
+    except server.ServerError as exc:
+        env[ENV_ERROR_VAR] = str(exc)
+        tracking_uri = server.env_tracking_uri()
+
+    results, collected, problem = _run_watched(ids, target, env, timeout, tests_dir, on_result)
+    exercises = _group(collected, results, known)
+    if problem and not exercises:
+        exercises = [_problem_entry(ids or list(known), known, problem)]
+    return report_mod.build(
+        exercises, student=naming.student(), target=target, tracking_uri=tracking_uri
+    )
+
+
+def _child_env(target: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop(ENV_ERROR_VAR, None)
+    env["MLOPS_COURSE_TARGET"] = target
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONUNBUFFERED"] = "1"
+    # Fail fast when the server goes away instead of retrying for minutes.
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+    return env
+
+
+def _pytest_command(tests_dir: Path, target: str, events: Path, selection: list[str]) -> list[str]:
+    return [
+        sys.executable, "-m", "pytest", *selection,
+        "-q", "--tb=no", "--show-capture=no", "--no-header", "-p", "no:cacheprovider",
+        "-p", "no:nbval", "--rootdir", str(repo_root()),
+        "--target", target, "--mlops-events", str(events),
+    ]  # fmt: skip
+
+
+def _run_watched(ids, target, env, timeout, tests_dir, on_result):
+    """Run the tests, restarting pytest after a timeout or a crash. Returns
+    (results by node id, collected tests, a problem message or None)."""
+    results: dict[str, dict] = {}
+    collected: list[dict] = []
+    problem = None
+    with tempfile.TemporaryDirectory(prefix="mlops-course-grade-") as tmp:
+        events = Path(tmp) / "events.jsonl"
+        log = Path(tmp) / "pytest.log"
+        selection = [str(tests_dir)] + [f"--exercise={i}" for i in ids]
+        for _attempt in range(1000):  # bounded: each round grades at least one test or stops
+            events.write_text("")
+            cmd = _pytest_command(tests_dir, target, events, selection)
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    cmd, cwd=repo_root(), env=env, stdin=subprocess.DEVNULL,
+                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                )  # fmt: skip
+            round_collected, ended = _watch(proc, events, timeout, results, on_result)
+            if not collected:
+                collected = round_collected
+            if not collected:
+                problem = _collection_problem(proc.returncode, log)
+                break
+            pending = [t["nodeid"] for t in collected if t["nodeid"] not in results]
+            if not pending:
+                break
+            if not ended:  # pytest exited by itself with tests left: do not loop forever
+                for nodeid in pending:
+                    results[nodeid] = _result(
+                        "error", f"not run: pytest stopped early.\n{_tail(log, 600)}"
+                    )
+                break
+            selection = pending
+    return results, collected, problem
+
+
+def _watch(proc, events: Path, timeout: float, results: dict, on_result):
+    """Follow one pytest child. Returns (its collected tests, whether a test was ended by us
+    or by a crash — i.e. whether a rerun of the remaining tests is needed)."""
+    collected: list[dict] = []
+    current, started = None, 0.0
+    seen = 0  # complete lines already handled (the file is small: re-read it whole)
+    while True:
+        exited = proc.poll() is not None
+        lines = events.read_text(encoding="utf-8").split("\n")[:-1]  # drop a partial last line
+        new, seen = lines[seen:], len(lines)
+        for line in new:
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            kind = event.pop("event")
+            if kind == "collected":
+                collected = event["tests"]
+            elif kind == "start":
+                current, started = event["nodeid"], time.monotonic()
+            elif kind == "result":
+                nodeid = event.pop("nodeid")
+                results[nodeid] = _result(**event)
+                current = None
+                if on_result:
+                    on_result({"nodeid": nodeid, **results[nodeid]})
+        if exited:
+            if current is not None:
+                results[current] = _result("crashed", _crash_message(proc.returncode))
+                if on_result:
+                    on_result({"nodeid": current, **results[current]})
+                return collected, True
+            return collected, False
+        if current is not None and time.monotonic() - started > timeout:
+            _kill_group(proc)
+            results[current] = _result(
+                "timeout",
+                f"Stopped after {timeout:g} s: the function did not return (an endless loop, "
+                "a wait on something that never comes, or far too much work?).",
+                duration=timeout,
+            )
+            if on_result:
+                on_result({"nodeid": current, **results[current]})
+            return collected, True
+        time.sleep(0.05)
+
+
+def _result(outcome: str, message: str = "", duration: float = 0.0, **_ignored) -> dict:
+    return {"outcome": outcome, "message": message, "duration": round(duration, 3)}
+
+
+def _crash_message(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return (
+            f"The test process died with {name} while running this test (a crash in native code?)."
+        )
+    return (
+        f"The test process exited with code {returncode} while running this test "
+        "(does the function call os._exit() or kill its own process?)."
+    )
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _tail(path: Path, limit: int = 1500) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            return fh.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _collection_problem(returncode: int | None, log: Path) -> str:
+    return (
+        f"pytest could not collect the graded tests (exit code {returncode}). "
+        f"Last lines of its output:\n{_tail(log)}"
+    )
+
+
+def _group(collected: list[dict], results: dict, known: dict) -> list[dict]:
+    by_id: dict[str, dict] = {}
+    for test in collected:
+        ex_id = test.get("exercise")
+        if not ex_id:
+            continue
+        ex = known.get(ex_id)
+        entry = by_id.setdefault(
+            ex_id, {"id": ex_id, "title": ex.title if ex else "(not in solutions/)", "tests": []}
+        )
+        res = results.get(test["nodeid"], _result("error", "no result recorded"))
+        max_points = float(test.get("points", 1))
+        entry["tests"].append(
+            {
+                "name": test["nodeid"].split("::", 1)[-1],
+                "outcome": res["outcome"],
+                "points": max_points if res["outcome"] == "passed" else 0.0,
+                "max_points": max_points,
+                "message": res["message"],
+                "hint": test.get("hint", ""),
+                "duration": res["duration"],
+            }
+        )
+    return [by_id[k] for k in sorted(by_id, key=exercise_key)]
+
+
+def _problem_entry(ids: list[str], known: dict, problem: str) -> dict:
+    outcome = "env_unavailable" if "MLflow" in problem and "server" in problem else "error"
+    first = ids[0] if ids else "?"
+    return {
+        "id": first if len(ids) == 1 else "*",
+        "title": known[first].title if len(ids) == 1 and first in known else "all exercises",
+        "tests": [
+            {
+                "name": "collect graded tests",
+                "outcome": outcome,
+                "points": 0.0,
+                "max_points": 0.0,
+                "message": problem[-1500:],
+                "hint": "Run `mlops-course doctor` to check your set-up.",
+                "duration": 0.0,
+            }
+        ],
+    }

@@ -1,0 +1,294 @@
+"""The course's local MLflow server: start, reuse, health-check and stop a real ``mlflow server``.
+
+One lean server per course home: SQLite backend and a proxied artifact store under the home,
+bound to 127.0.0.1 on a free port (never assume 5000: macOS AirPlay takes it), one worker and
+no job runner (a learner's laptop needs a tenth of the default's memory). Its PID and URI are
+recorded in ``<home>/server.json`` so every notebook, test and command reuses it.
+
+``MLFLOW_TRACKING_URI`` set by the user always wins: that is how a workshop's shared server is
+used, and then no local server is started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import requests
+
+from mlops_course.paths import course_home
+
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+HOST = "127.0.0.1"
+START_TIMEOUT = float(os.environ.get("MLOPS_COURSE_SERVER_START_TIMEOUT", "120"))
+
+
+class ServerError(RuntimeError):
+    """The local server could not be started or reached; the message says what to do."""
+
+
+@dataclass
+class ServerInfo:
+    """Where the tracking server is, and whether the course manages it."""
+
+    uri: str
+    pid: int | None = None
+    port: int | None = None
+    home: str | None = None
+    external: bool = False  # True when it came from MLFLOW_TRACKING_URI
+    started: bool = False  # True when this call started it
+    started_at: float | None = None
+
+
+def env_tracking_uri() -> str | None:
+    """The user's ``MLFLOW_TRACKING_URI`` when it names a server (http/https), else None."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    return uri or None
+
+
+def is_healthy(uri: str, timeout: float = 2.0) -> bool:
+    """True when ``<uri>/health`` answers 200."""
+    if not uri.startswith(("http://", "https://")):
+        return True  # a local file or database store needs no server
+    try:
+        return requests.get(uri.rstrip("/") + "/health", timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped) is not alive for our purposes.
+    try:
+        import psutil
+
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except Exception:
+        return True
+
+
+def _is_our_server(pid: int) -> bool:
+    """Guard against a recycled PID: only an ``mlflow server`` process counts."""
+    try:
+        import psutil
+
+        cmd = " ".join(psutil.Process(pid).cmdline())
+    except Exception:
+        return False
+    return "mlflow" in cmd and "server" in cmd
+
+
+def _state_path(home: Path) -> Path:
+    return home / STATE_FILE
+
+
+def read_state(home: Path | None = None) -> ServerInfo | None:
+    """The recorded server of a course home, or None (no file, or an unreadable one)."""
+    path = _state_path(home or course_home())
+    try:
+        data = json.loads(path.read_text())
+        return ServerInfo(**{k: v for k, v in data.items() if k in ServerInfo.__dataclass_fields__})
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_state(home: Path, info: ServerInfo) -> None:
+    tmp = _state_path(home).with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(info) | {"started": False}, indent=2))
+    tmp.replace(_state_path(home))
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    """One starter at a time per home (two notebooks opened at once must not start two)."""
+    with open(home / "server.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def status(home: Path | None = None) -> tuple[ServerInfo | None, str]:
+    """The server of a course home and a one-line verdict: running, stale, unhealthy or none."""
+    home = home or course_home()
+    info = read_state(home)
+    if info is None:
+        return None, "not running"
+    if not info.pid or not _pid_alive(info.pid) or not _is_our_server(info.pid):
+        return info, f"stale: the recorded server (PID {info.pid}) is gone"
+    if not is_healthy(info.uri):
+        return info, f"unhealthy: PID {info.pid} is alive but {info.uri}/health does not answer"
+    return info, "running"
+
+
+def ensure_server(home: Path | None = None, *, use_env: bool = True) -> ServerInfo:
+    """Return a healthy tracking server, starting the course's local one only if needed.
+
+    Order: ``MLFLOW_TRACKING_URI`` (if set and ``use_env``), then the server recorded in the
+    course home (reused when healthy, cleaned up when stale), then a new local server.
+
+    Raises:
+        ServerError: with what to do, when the server cannot be reached or started.
+    """
+    if use_env and (uri := env_tracking_uri()):
+        if not is_healthy(uri, timeout=5):
+            raise ServerError(
+                f"MLFLOW_TRACKING_URI={uri} does not answer on /health. Start that server, "
+                "or `unset MLFLOW_TRACKING_URI` to use the course's local server."
+            )
+        return ServerInfo(uri=uri, external=True)
+    home = home or course_home()
+    with _locked(home):
+        info, verdict = status(home)
+        if verdict == "running":
+            return info
+        if info is not None and verdict.startswith("unhealthy"):
+            # Maybe still starting (another process just launched it): give it a moment.
+            if _wait_healthy(info.uri, info.pid, timeout=15):
+                return info
+            _terminate(info.pid)
+        if info is not None:
+            _state_path(home).unlink(missing_ok=True)
+        return _start(home)
+
+
+def _server_command(port: int, home: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "mlflow", "server",
+        "--host", HOST,
+        "--port", str(port),
+        "--workers", "1",
+        "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
+        "--artifacts-destination", str(home / "artifacts"),
+    ]  # fmt: skip
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no job runner: 2 processes, not 16
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env.setdefault("MLFLOW_ALLOW_FILE_STORE", "false")
+    # The server may shell out to tools installed beside this Python (uvicorn).
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _start(home: Path, attempts: int = 3) -> ServerInfo:
+    log_path = home / LOG_FILE
+    last_error = ""
+    for _ in range(attempts):
+        port = free_port()
+        with open(log_path, "ab") as log:
+            log.write(f"\n--- mlops-course starting mlflow server on port {port}\n".encode())
+            log.flush()
+            proc = subprocess.Popen(
+                _server_command(port, home),
+                cwd=home,
+                env=_server_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stop() ends it and its workers
+            )
+        uri = f"http://{HOST}:{port}"
+        if _wait_healthy(uri, proc.pid, timeout=START_TIMEOUT, proc=proc):
+            info = ServerInfo(
+                uri=uri, pid=proc.pid, port=port, home=str(home), started=True,
+                started_at=time.time(),
+            )  # fmt: skip
+            _write_state(home, info)
+            return info
+        tail = _tail(log_path)
+        _terminate(proc.pid)
+        proc.wait(timeout=10)
+        if "address already in use" in tail.lower():
+            last_error = f"port {port} was taken by another program; trying another port"
+            continue  # the port was taken between our check and the server's bind
+        last_error = tail
+        break
+    raise ServerError(
+        "The local MLflow server did not start. Last lines of "
+        f"{log_path}:\n{last_error}\nFix what it says, then run `mlops-course server start`."
+    )
+
+
+def _wait_healthy(
+    uri: str, pid: int | None, *, timeout: float, proc: subprocess.Popen | None = None
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False  # exited (an MLflow server on a taken port exits with code 0)
+        if proc is None and pid and not _pid_alive(pid):
+            return False
+        if is_healthy(uri, timeout=1):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        data = path.read_bytes()[-limit:]
+    except OSError:
+        return ""
+    return data.decode(errors="replace")
+
+
+def _terminate(pid: int | None, timeout: float = 10.0) -> None:
+    """Stop a server we started: its whole process group, politely then firmly."""
+    if not pid:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _pid_alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def stop(home: Path | None = None) -> str:
+    """Stop the course home's server if it runs; returns what happened, in words."""
+    home = home or course_home()
+    with _locked(home):
+        info, verdict = status(home)
+        if info is None:
+            return "No course server was running."
+        if verdict.startswith("stale"):
+            _state_path(home).unlink(missing_ok=True)
+            return f"Removed a stale record ({verdict})."
+        _terminate(info.pid)
+        _state_path(home).unlink(missing_ok=True)
+        return f"Stopped the MLflow server at {info.uri} (PID {info.pid})."
