@@ -1,0 +1,70 @@
+"""The `mlops-course` command: exit codes and what a learner reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mlops_course
+from mlops_course.cli import main
+
+
+def test_grade_writes_report_and_junit(fake_course, tmp_path, capsys, mlflow_tracking_uri):
+    report, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    code = main(
+        ["grade", "9.1", "--target", "solutions", "--report", str(report), "--junit", str(junit)]
+    )
+    assert code == 0
+    assert json.loads(report.read_text())["summary"]["points"] == 3
+    assert junit.exists()
+    assert "Add two numbers" in capsys.readouterr().out
+
+
+def test_grade_exit_codes(fake_course, monkeypatch, tmp_path, mlflow_tracking_uri):
+    assert main(["grade", "--target", "exercises", "--quiet"]) == 1
+    assert main(["grade", "1.99"]) == 2  # unknown id
+    assert main(["grade", "--target", str(tmp_path / "nowhere")]) == 2
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    assert main(["grade", "9.3", "--target", "solutions", "--quiet"]) == 2
+
+
+def test_default_report_location_and_progress(fake_course, capsys, mlflow_tracking_uri):
+    assert main(["grade", "9.2", "--target", "exercises", "--quiet"]) == 1
+    reports = list((fake_course.parent / "home" / "reports").glob("grade-*.json"))
+    assert len(reports) == 1
+    assert main(["progress"]) == 0
+    out = capsys.readouterr().out
+    assert "not started" in out and "not graded yet" in out and "0/2 exercises done" in out
+
+
+def test_reset_command(fake_course, capsys):
+    assert main(["reset", "9.1"]) == 0
+    assert "fresh stub" in capsys.readouterr().out
+    assert main(["reset", "4.4"]) == 2
+
+
+def test_author_check_detects_drift(fake_course, capsys):
+    assert main(["author", "exercises", "--check"]) == 0
+    (fake_course / "exercises" / "fake.py").write_text("# edited\n")
+    assert main(["author", "exercises", "--check"]) == 1
+
+
+def test_doctor_lines(capsys):
+    main(["doctor", "--no-server"])
+    out = capsys.readouterr().out
+    assert "[ OK ] Python" in out and "mlflow 3." in out
+
+
+def test_server_status_with_unreachable_env(monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    assert main(["server", "status"]) == 1
+    assert "NOT reachable" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("ids", [("9.1",), ("nope",)])
+def test_check_never_raises(fake_course, monkeypatch, mlflow_tracking_uri, ids):
+    monkeypatch.setenv("MLOPS_COURSE_TARGET", "solutions")
+    result = mlops_course.check(*ids)
+    assert result.passed is (ids == ("9.1",))
+    assert "check" in repr(result)
