@@ -188,7 +188,8 @@ def notebook_from_source(src: Path):
     import jupytext
 
     nb = jupytext.read(src, fmt="py:percent")
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:03d}"  # stable ids: regeneration must not be a diff
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

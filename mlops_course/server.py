@@ -51,10 +51,14 @@ class ServerInfo:
     started_at: float | None = None
 
 
-def env_tracking_uri() -> str | None:
-    """The user's ``MLFLOW_TRACKING_URI`` when it names a server (http/https), else None."""
+def env_tracking_uri(home: Path | None = None) -> str | None:
+    """The user's ``MLFLOW_TRACKING_URI``, or None when unset or when it is just the course's
+    own local server (``mlflow.set_tracking_uri`` exports it to the environment)."""
     uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
-    return uri or None
+    if not uri:
+        return None
+    state = read_state(home)
+    return None if state and state.uri == uri else uri
 
 
 def is_healthy(uri: str, timeout: float = 2.0) -> bool:
@@ -154,7 +158,7 @@ def ensure_server(home: Path | None = None, *, use_env: bool = True) -> ServerIn
     Raises:
         ServerError: with what to do, when the server cannot be reached or started.
     """
-    if use_env and (uri := env_tracking_uri()):
+    if use_env and (uri := env_tracking_uri(home)):
         if not is_healthy(uri, timeout=5):
             raise ServerError(
                 f"MLFLOW_TRACKING_URI={uri} does not answer on /health. Start that server, "
@@ -162,6 +166,7 @@ def ensure_server(home: Path | None = None, *, use_env: bool = True) -> ServerIn
             )
         return ServerInfo(uri=uri, external=True)
     home = home or course_home()
+    home.mkdir(parents=True, exist_ok=True)
     with _locked(home):
         info, verdict = status(home)
         if verdict == "running":

@@ -55,6 +55,7 @@ def grade(
     timeout: float | None = None,
     tests_dir: Path | None = None,
     on_result: Callable[[dict], None] | None = None,
+    warm: bool = False,
 ) -> dict:
     """Grade exercises and return a schema-1 report (see :mod:`report`).
 
@@ -64,6 +65,8 @@ def grade(
         timeout: seconds allowed per test; default ``MLOPS_COURSE_TEST_TIMEOUT`` or 120.
         tests_dir: where the graded tests are; default ``tests/graded`` of the course.
         on_result: called with each test's result as it arrives (for a progress display).
+        warm: fork the tests from a process that has MLflow imported already (see
+            :mod:`warm`); what ``check()`` uses for quick feedback.
 
     Raises:
         GradingError: for an unknown exercise id or target.
@@ -92,7 +95,9 @@ def grade(
         env[ENV_ERROR_VAR] = str(exc)
         tracking_uri = server.env_tracking_uri()
 
-    results, collected, problem = _run_watched(ids, target, env, timeout, tests_dir, on_result)
+    results, collected, problem = _run_watched(
+        ids, target, env, timeout, tests_dir, on_result, warm
+    )
     exercises = _group(collected, results, known)
     if problem and not exercises:
         exercises = [_problem_entry(ids or list(known), known, problem)]
@@ -111,19 +116,40 @@ def _child_env(target: str) -> dict[str, str]:
     # Fail fast when the server goes away instead of retrying for minutes.
     env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+    # Small models on a laptop: BLAS thread pools only add start-up and contention.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
     return env
 
 
-def _pytest_command(tests_dir: Path, target: str, events: Path, selection: list[str]) -> list[str]:
+def _pytest_args(target: str, events: Path, selection: list[str]) -> list[str]:
     return [
-        sys.executable, "-m", "pytest", *selection,
+        *selection,
         "-q", "--tb=no", "--show-capture=no", "--no-header", "-p", "no:cacheprovider",
         "-p", "no:nbval", "--rootdir", str(repo_root()),
         "--target", target, "--mlops-events", str(events),
     ]  # fmt: skip
 
 
-def _run_watched(ids, target, env, timeout, tests_dir, on_result):
+def _launch(args: list[str], env: dict, log: Path, warm: bool):
+    """Start one pytest child: forked from the warm zygote when asked and ready, else new."""
+    if warm:
+        from mlops_course.grading import warm as warm_mod
+
+        zygote = warm_mod.zygote(env, wait=30)
+        if zygote is not None:
+            try:
+                return zygote.spawn(args, env, str(repo_root()), str(log))
+            except RuntimeError:
+                pass  # fall back to a plain process
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pytest", *args], cwd=repo_root(), env=env,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def _run_watched(ids, target, env, timeout, tests_dir, on_result, warm=False):
     """Run the tests, restarting pytest after a timeout or a crash. Returns
     (results by node id, collected tests, a problem message or None)."""
     results: dict[str, dict] = {}
@@ -135,12 +161,7 @@ def _run_watched(ids, target, env, timeout, tests_dir, on_result):
         selection = [str(tests_dir)] + [f"--exercise={i}" for i in ids]
         for _attempt in range(1000):  # bounded: each round grades at least one test or stops
             events.write_text("")
-            cmd = _pytest_command(tests_dir, target, events, selection)
-            with open(log, "ab") as out:
-                proc = subprocess.Popen(
-                    cmd, cwd=repo_root(), env=env, stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                )  # fmt: skip
+            proc = _launch(_pytest_args(target, events, selection), env, log, warm)
             round_collected, ended = _watch(proc, events, timeout, results, on_result)
             if not collected:
                 collected = round_collected

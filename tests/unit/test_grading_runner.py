@@ -153,3 +153,19 @@ def test_exercise_status(outcomes, status):
 
 def test_fake_course_target_resolves(fake_course):
     assert resolve("solutions") == (fake_course / "solutions").resolve()
+
+
+def test_warm_launcher_grades_like_a_fresh_process(fake_course, tmp_path, mlflow_tracking_uri):
+    """check() forks from a pre-imported process: same outcomes, crash and hang included."""
+    folder = _write_target(
+        tmp_path,
+        "import os, time\n\ndef add(a, b):\n    os._exit(3)\n\n"
+        "def shout(t):\n    while True:\n        time.sleep(0.1)\n",
+    )
+    report = grade(target=str(folder), timeout=3, warm=True)
+    outcomes = _outcomes(report)
+    assert outcomes["test_add"] == outcomes["test_add_negative"] == "crashed"
+    assert outcomes["test_shout"] == "timeout"
+    assert outcomes["test_needs_server"] == "passed"
+    again = grade(target="solutions", warm=True)
+    assert report_mod.exit_code(again) == 0, "the warm process is reused after a crash and a hang"

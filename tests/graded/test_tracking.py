@@ -1,0 +1,594 @@
+"""Graded checks of module 01, experiment tracking (exercises 1.1 to 1.6).
+
+Every check asks the MLflow server what was really logged; expected values are recomputed
+here with scikit-learn and numpy, never copied from the reference solution. Expensive runs are
+made once per module by fixtures that call the learner's code, so a stub's NotImplementedError
+still reaches every test that depends on it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from io import StringIO
+from types import SimpleNamespace
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import RidgeClassifier, SGDClassifier
+from sklearn.metrics import (
+    accuracy_score,
+    classification_report,
+    f1_score,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    r2_score,
+    root_mean_squared_error,
+)
+from sklearn.model_selection import ParameterGrid, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from mlops_course import data, naming, target
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def fresh_name(label: str) -> str:
+    """A new experiment name in the learner's namespace (for module-scoped fixtures)."""
+    return f"{naming.student()}/grading/{label}-{uuid.uuid4().hex[:8]}"
+
+
+def runs_of(client: MlflowClient, experiment_name: str, filter_string: str = "") -> list:
+    experiment = client.get_experiment_by_name(experiment_name)
+    assert experiment is not None, f"no experiment named {experiment_name!r} was created"
+    return client.search_runs([experiment.experiment_id], filter_string=filter_string)
+
+
+def as_logged(params: dict) -> dict[str, str]:
+    """Params as MLflow stores them: every value turned into a string."""
+    return {name: str(value) for name, value in params.items()}
+
+
+@pytest.fixture(scope="module")
+def client(mlflow_tracking_uri) -> MlflowClient:
+    return MlflowClient(mlflow_tracking_uri)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = data.load_classification("iris")
+    X_train, X_test, y_train, y_test = data.split(X, y, random_state=0)
+    return SimpleNamespace(X=X, y=y, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
+
+
+# --------------------------------------------------------------------------- 1.1
+@pytest.fixture(scope="module")
+def training_run(mlflow_tracking_uri, iris):
+    """One call of log_training_run with a small random forest, shared by the 1.1 checks."""
+    tracking = target.load("tracking")
+    model = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=0)
+    name = fresh_name("training-run")
+    run_id = tracking.log_training_run(
+        model,
+        iris.X_train,
+        iris.y_train,
+        iris.X_test,
+        iris.y_test,
+        experiment_name=name,
+        run_name="rf-baseline",
+        tracking_uri=mlflow_tracking_uri,
+    )
+    return SimpleNamespace(run_id=run_id, model=model, experiment_name=name)
+
+
+@pytest.mark.exercise(
+    "1.1",
+    points=1,
+    hint="Open exactly one run with mlflow.start_run(run_name=run_name) and return run.info.run_id.",
+)
+def test_training_run_is_one_finished_run(client, training_run):
+    runs = runs_of(client, training_run.experiment_name)
+    assert [r.info.run_id for r in runs] == [training_run.run_id], (
+        "the experiment should hold exactly one run, the one whose id is returned"
+    )
+    run = runs[0]
+    assert run.info.status == "FINISHED", "end the run (use `with mlflow.start_run(...)`)"
+    assert run.info.run_name == "rf-baseline", "name the run with run_name"
+
+
+@pytest.mark.exercise(
+    "1.1",
+    points=1,
+    hint="mlflow.log_params(model.get_params()) and mlflow.set_tag('model_type', type(model).__name__).",
+)
+def test_training_run_logs_all_params_and_model_type(client, training_run):
+    run = client.get_run(training_run.run_id)
+    expected = as_logged(training_run.model.get_params())
+    logged = {name: run.data.params.get(name) for name in expected}  # extra params are fine
+    assert logged == expected
+    assert run.data.tags.get("model_type") == "RandomForestClassifier"
+
+
+@pytest.mark.exercise(
+    "1.1",
+    points=1,
+    hint="Log 'accuracy' and 'f1_macro' computed on X_test/y_test, after fitting on the training set.",
+)
+def test_training_run_logs_test_set_metrics(client, training_run, iris):
+    model = training_run.model
+    check_is_fitted(model, msg="the model passed in should be fitted in place by log_training_run")
+    y_pred = model.predict(iris.X_test)
+    metrics = client.get_run(training_run.run_id).data.metrics
+    assert metrics.get("accuracy") == pytest.approx(accuracy_score(iris.y_test, y_pred))
+    assert metrics.get("f1_macro") == pytest.approx(f1_score(iris.y_test, y_pred, average="macro"))
+
+
+@pytest.mark.exercise(
+    "1.1",
+    points=1,
+    hint="mlflow.log_input(mlflow.data.from_pandas(X_train + a 'target' column, targets='target', name='train'), context='training').",
+)
+def test_training_run_logs_the_training_dataset(client, training_run, iris):
+    inputs = client.get_run(training_run.run_id).inputs.dataset_inputs
+    training = [
+        d
+        for d in inputs
+        if {t.key: t.value for t in d.tags}.get("mlflow.data.context") == "training"
+    ]
+    assert len(training) == 1, "log one dataset input with context='training'"
+    dataset = training[0].dataset
+    assert dataset.name == "train"
+    assert json.loads(dataset.profile)["num_rows"] == len(iris.X_train), (
+        "the dataset should be the training set"
+    )
+    columns = [c["name"] for c in json.loads(dataset.schema)["mlflow_colspec"]]
+    assert set(columns) == {*iris.X_train.columns, "target"}
+
+
+@pytest.mark.exercise(
+    "1.1",
+    points=1,
+    hint="mlflow.sklearn.log_model(model, name='model', serialization_format='cloudpickle', ...) after fitting.",
+)
+def test_logged_model_predicts_like_the_fitted_model(training_run, iris, tmp_path):
+    loaded = mlflow.pyfunc.load_model(f"runs:/{training_run.run_id}/model", dst_path=str(tmp_path))
+    predicted = np.asarray(loaded.predict(iris.X_test)).ravel()
+    np.testing.assert_array_equal(predicted, training_run.model.predict(iris.X_test))
+
+
+@pytest.mark.exercise(
+    "1.1",
+    points=1,
+    hint="Pass signature=infer_signature(X_train, model.predict(X_train)) and input_example=X_train.head(5).",
+)
+def test_logged_model_has_signature_and_input_example(training_run, iris):
+    info = mlflow.models.get_model_info(f"runs:/{training_run.run_id}/model")
+    assert info.signature is not None, "log the model with a signature"
+    assert info.signature.inputs.input_names() == list(iris.X_train.columns)
+    assert info.signature.outputs is not None, "infer the signature from inputs AND predictions"
+    assert info.saved_input_example_info is not None, "log the model with an input_example"
+    example_path = info.saved_input_example_info["artifact_path"]
+    example = json.loads(
+        mlflow.artifacts.load_text(f"runs:/{training_run.run_id}/model/{example_path}")
+    )
+    assert example["columns"] == list(iris.X_train.columns)
+    np.testing.assert_allclose(example["data"], iris.X_train.head(5).to_numpy())
+
+
+# --------------------------------------------------------------------------- 1.2
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = data.load_classification("breast_cancer")
+    X_train, X_val, y_train, y_val = data.split(X, y, random_state=0)
+    return SimpleNamespace(X_train=X_train, X_val=X_val, y_train=y_train, y_val=y_val)
+
+
+@pytest.fixture(scope="module")
+def learning_curve_run(mlflow_tracking_uri, cancer):
+    tracking = target.load("tracking")
+    run_id = tracking.log_learning_curve(
+        cancer.X_train,
+        cancer.y_train,
+        cancer.X_val,
+        cancer.y_val,
+        experiment_name=fresh_name("learning-curve"),
+        epochs=6,
+        random_state=3,
+        tracking_uri=mlflow_tracking_uri,
+    )
+    return SimpleNamespace(run_id=run_id, epochs=6, random_state=3)
+
+
+def history(client: MlflowClient, run_id: str, key: str) -> list:
+    return sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)
+
+
+@pytest.mark.exercise(
+    "1.2",
+    points=2,
+    hint="Inside the epoch loop: mlflow.log_metrics({'train_accuracy': ..., 'val_accuracy': ...}, step=epoch); log params epochs, random_state.",
+)
+def test_learning_curve_has_one_step_per_epoch(client, learning_curve_run):
+    run = client.get_run(learning_curve_run.run_id)
+    assert run.data.params.get("epochs") == str(learning_curve_run.epochs)
+    assert run.data.params.get("random_state") == str(learning_curve_run.random_state)
+    for key in ("train_accuracy", "val_accuracy"):
+        steps = [m.step for m in history(client, learning_curve_run.run_id, key)]
+        assert steps == list(range(learning_curve_run.epochs)), (
+            f"{key} should have exactly one value at each step 0..epochs-1, got steps {steps}"
+        )
+
+
+@pytest.mark.exercise(
+    "1.2",
+    points=1,
+    hint="Score after each partial_fit; train_accuracy on the training set, val_accuracy on the validation set.",
+)
+def test_learning_curve_shows_learning(client, learning_curve_run):
+    for key in ("train_accuracy", "val_accuracy"):
+        values = [m.value for m in history(client, learning_curve_run.run_id, key)]
+        assert values and all(0.0 <= v <= 1.0 for v in values), f"{key} should be accuracies"
+        # Standardised breast-cancer data is nearly linearly separable: a trained model scores high.
+        assert values[-1] >= 0.9, f"the last {key} is {values[-1]:.3f}: was the model trained?"
+
+
+@pytest.mark.exercise(
+    "1.2",
+    points=1,
+    hint="Fit StandardScaler on X_train only; SGDClassifier(loss='log_loss', random_state=random_state); partial_fit(..., classes=np.unique(y_train)).",
+)
+def test_learning_curve_matches_the_recipe(client, learning_curve_run, cancer):
+    scaler = StandardScaler().fit(cancer.X_train)
+    X_train, X_val = scaler.transform(cancer.X_train), scaler.transform(cancer.X_val)
+    model = SGDClassifier(loss="log_loss", random_state=learning_curve_run.random_state)
+    expected_train, expected_val = [], []
+    for _ in range(learning_curve_run.epochs):
+        model.partial_fit(X_train, cancer.y_train, classes=np.unique(cancer.y_train))
+        expected_train.append(model.score(X_train, cancer.y_train))
+        expected_val.append(model.score(X_val, cancer.y_val))
+    logged_train = [m.value for m in history(client, learning_curve_run.run_id, "train_accuracy")]
+    logged_val = [m.value for m in history(client, learning_curve_run.run_id, "val_accuracy")]
+    assert logged_train == pytest.approx(expected_train)
+    assert logged_val == pytest.approx(expected_val)
+
+
+# --------------------------------------------------------------------------- 1.3
+@pytest.fixture
+def existing_run(client, unique_name):
+    """A finished run, as log_training_run leaves one, for 1.3 to add files to."""
+    experiment_id = client.create_experiment(unique_name)
+    run = client.create_run(experiment_id, run_name="to-evaluate")
+    client.set_terminated(run.info.run_id)
+    return SimpleNamespace(run_id=run.info.run_id, experiment_name=unique_name)
+
+
+def importance_table(run_id: str) -> pd.DataFrame:
+    return pd.read_csv(
+        StringIO(mlflow.artifacts.load_text(f"runs:/{run_id}/feature_importance.csv"))
+    )
+
+
+def assert_importance(table: pd.DataFrame, columns, importance) -> None:
+    assert list(table.columns) == ["feature", "importance"]
+    assert sorted(table["feature"]) == sorted(columns), "one row per column of X_test"
+    assert list(table["importance"]) == sorted(table["importance"], reverse=True), (
+        "sort by importance, largest first"
+    )
+    expected = dict(zip(columns, np.asarray(importance, dtype=float), strict=True))
+    logged = dict(zip(table["feature"], table["importance"], strict=True))
+    assert logged == pytest.approx(expected)
+
+
+@pytest.mark.exercise(
+    "1.3",
+    points=1,
+    hint="Log into the given run (MlflowClient().log_figure(run_id, fig, 'confusion_matrix.png'), ...) and return the 3 paths.",
+)
+def test_evaluation_artifacts_go_into_the_existing_run(tracking, client, existing_run, iris):
+    model = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=0)
+    model.fit(iris.X_train, iris.y_train)
+    returned = tracking.log_evaluation_artifacts(
+        existing_run.run_id, model, iris.X_test, iris.y_test
+    )
+    names = {"confusion_matrix.png", "feature_importance.csv", "classification_report.json"}
+    logged = {a.path for a in client.list_artifacts(existing_run.run_id)}
+    assert names <= logged, f"missing artifacts: {sorted(names - logged)}"
+    assert sorted(returned) == sorted(names), "return the list of the artifact paths you logged"
+    runs = runs_of(client, existing_run.experiment_name)
+    assert len(runs) == 1, "do not create a new run: add the files to run_id"
+    image = mlflow.artifacts.load_image(f"runs:/{existing_run.run_id}/confusion_matrix.png")
+    assert image.size[0] > 100 and image.size[1] > 100, "confusion_matrix.png should be a figure"
+
+
+@pytest.mark.exercise(
+    "1.3",
+    points=1,
+    hint="A tree ensemble has feature_importances_: one row per X_test column, sorted descending.",
+)
+def test_feature_importance_of_a_tree_model(tracking, existing_run, iris):
+    model = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=0)
+    model.fit(iris.X_train, iris.y_train)
+    tracking.log_evaluation_artifacts(existing_run.run_id, model, iris.X_test, iris.y_test)
+    table = importance_table(existing_run.run_id)
+    assert_importance(table, iris.X_test.columns, model.feature_importances_)
+
+
+@pytest.mark.exercise(
+    "1.3",
+    points=1,
+    hint="Without feature_importances_, use np.abs(coef_) averaged over the classes (axis 0).",
+)
+def test_feature_importance_of_a_linear_model(tracking, existing_run, iris):
+    model = RidgeClassifier().fit(iris.X_train, iris.y_train)
+    tracking.log_evaluation_artifacts(existing_run.run_id, model, iris.X_test, iris.y_test)
+    table = importance_table(existing_run.run_id)
+    assert_importance(table, iris.X_test.columns, np.abs(model.coef_).mean(axis=0))
+
+
+@pytest.mark.exercise(
+    "1.3",
+    points=1,
+    hint="Neither attribute: permutation_importance(model, X_test, y_test, random_state=0).importances_mean.",
+)
+def test_feature_importance_falls_back_to_permutation(tracking, existing_run, iris):
+    model = KNeighborsClassifier(n_neighbors=5).fit(iris.X_train, iris.y_train)
+    tracking.log_evaluation_artifacts(existing_run.run_id, model, iris.X_test, iris.y_test)
+    expected = permutation_importance(model, iris.X_test, iris.y_test, random_state=0)
+    table = importance_table(existing_run.run_id)
+    assert_importance(table, iris.X_test.columns, expected.importances_mean)
+
+
+@pytest.mark.exercise(
+    "1.3",
+    points=1,
+    hint="Log classification_report(y_test, model.predict(X_test), output_dict=True) as classification_report.json.",
+)
+def test_classification_report_is_logged(tracking, existing_run, iris):
+    model = RidgeClassifier().fit(iris.X_train, iris.y_train)
+    tracking.log_evaluation_artifacts(existing_run.run_id, model, iris.X_test, iris.y_test)
+    logged = mlflow.artifacts.load_dict(f"runs:/{existing_run.run_id}/classification_report.json")
+    expected = classification_report(iris.y_test, model.predict(iris.X_test), output_dict=True)
+    assert set(logged) == {str(k) for k in expected}
+    for key, value in expected.items():  # per-class dicts of numbers, and "accuracy"
+        assert logged[str(key)] == pytest.approx(value), f"entry {key!r} differs"
+
+
+# --------------------------------------------------------------------------- 1.4
+GRID = {"max_depth": [1, 2, 3], "criterion": ["gini", "entropy"]}
+GRID_CV, GRID_SCORING = 4, "f1_macro"  # not the defaults: both must be passed through
+
+
+@pytest.fixture(scope="module")
+def grid_search(mlflow_tracking_uri, client, iris):
+    tracking = target.load("tracking")
+    estimator = DecisionTreeClassifier(random_state=0)
+    name = fresh_name("grid-search")
+    parent_id = tracking.log_grid_search(
+        estimator,
+        GRID,
+        iris.X,
+        iris.y,
+        experiment_name=name,
+        cv=GRID_CV,
+        scoring=GRID_SCORING,
+        tracking_uri=mlflow_tracking_uri,
+    )
+    children = runs_of(client, name, f"tags.mlflow.parentRunId = '{parent_id}'")
+    children.sort(key=lambda r: r.info.start_time)
+    return SimpleNamespace(
+        parent_id=parent_id, children=children, estimator=estimator, experiment_name=name
+    )
+
+
+@pytest.mark.exercise(
+    "1.4",
+    points=2,
+    hint="For each params in ParameterGrid(param_grid): with mlflow.start_run(nested=True): mlflow.log_params(params).",
+)
+def test_grid_search_has_one_nested_child_per_candidate(client, grid_search):
+    candidates = list(ParameterGrid(GRID))
+    all_runs = runs_of(client, grid_search.experiment_name)
+    assert grid_search.parent_id in {r.info.run_id for r in all_runs}
+    assert len(grid_search.children) == len(candidates), (
+        f"expected {len(candidates)} nested runs with tag mlflow.parentRunId = the parent's id, "
+        f"found {len(grid_search.children)}"
+    )
+    assert len(all_runs) == len(candidates) + 1, "one parent and one child per candidate, no more"
+    logged = [{k: r.data.params.get(k) for k in GRID} for r in grid_search.children]
+    assert logged == [as_logged(p) for p in candidates], (
+        "each child logs its combination's params, in the order of ParameterGrid"
+    )
+
+
+@pytest.mark.exercise(
+    "1.4",
+    points=1,
+    hint="Per child: scores = cross_val_score(clone(estimator).set_params(**params), X, y, cv=cv, scoring=scoring).",
+)
+def test_grid_search_children_log_cv_scores(grid_search, iris):
+    assert grid_search.children, "no nested child runs found"
+    for child in grid_search.children:
+        logged = child.data.params
+        params = {"max_depth": int(logged["max_depth"]), "criterion": logged["criterion"]}
+        model = clone(grid_search.estimator).set_params(**params)
+        scores = cross_val_score(model, iris.X, iris.y, cv=GRID_CV, scoring=GRID_SCORING)
+        metrics = child.data.metrics
+        assert metrics.get("mean_cv_score") == pytest.approx(scores.mean()), f"params {params}"
+        assert metrics.get("std_cv_score") == pytest.approx(scores.std()), f"params {params}"
+
+
+@pytest.mark.exercise(
+    "1.4",
+    points=2,
+    hint="After the loop, the parent logs n_candidates, best_<param> params, metric best_cv_score and tag best_run_id.",
+)
+def test_grid_search_parent_names_the_best_child(client, grid_search):
+    assert grid_search.children, "no nested child runs found"
+    parent = client.get_run(grid_search.parent_id)
+    assert "mlflow.parentRunId" not in parent.data.tags, "return the parent run's id"
+    scores = {c.info.run_id: c.data.metrics.get("mean_cv_score") for c in grid_search.children}
+    best_score = max(s for s in scores.values() if s is not None)
+
+    assert parent.data.params.get("n_candidates") == str(len(ParameterGrid(GRID)))
+    best_run_id = parent.data.tags.get("best_run_id")
+    assert best_run_id in scores, "tag best_run_id should be the id of one of the child runs"
+    assert scores[best_run_id] == pytest.approx(best_score), "best_run_id is not the best child"
+    assert parent.data.metrics.get("best_cv_score") == pytest.approx(best_score)
+    best_child = next(c for c in grid_search.children if c.info.run_id == best_run_id)
+    for name in GRID:
+        value = best_child.data.params.get(name)
+        assert parent.data.params.get(f"best_{name}") == value, f"param best_{name}"
+
+
+# --------------------------------------------------------------------------- 1.5
+# (param kind, accuracy or None): created oldest first, so the newest run has no accuracy and
+# a search without order_by would wrongly return it.
+SEARCH_RUNS = [
+    ("a", 0.80),
+    ("b", 0.95),
+    ("a", 0.60),
+    ("a", None),
+    ("b", 0.85),
+    ("c", None),
+    ("a", None),
+]
+
+
+@pytest.fixture(scope="module")
+def searchable(client):
+    name = fresh_name("find-best")
+    experiment_id = client.create_experiment(name)
+    ids, start = [], int(time.time() * 1000)
+    for i, (kind, accuracy) in enumerate(SEARCH_RUNS):
+        # Explicit start times, a second apart: the creation order is the search order.
+        run = client.create_run(experiment_id, run_name=f"run-{i}", start_time=start + 1000 * i)
+        metrics = [Metric("loss", 1.0 - i / 10, 0, 0)]
+        if accuracy is not None:
+            metrics.append(Metric("accuracy", accuracy, 0, 0))
+        client.log_batch(
+            run.info.run_id,
+            metrics=metrics,
+            params=[Param("kind", kind)],
+            tags=[RunTag("position", str(i))],
+        )
+        client.set_terminated(run.info.run_id)
+        ids.append(run.info.run_id)
+    return SimpleNamespace(experiment_name=name, ids=ids)
+
+
+def expected_best(ids, *, kinds=None, maximize=True):
+    scored = [
+        (acc, run_id)
+        for (kind, acc), run_id in zip(SEARCH_RUNS, ids, strict=True)
+        if acc is not None and (kinds is None or kind in kinds)
+    ]
+    if not scored:
+        return None
+    return (max if maximize else min)(scored)[1]
+
+
+@pytest.mark.exercise(
+    "1.5",
+    points=1,
+    hint="Sort with order_by=[f'metrics.{metric} DESC'] (ASC when maximize is False) and take the first run.",
+)
+def test_find_best_run_maximizes_and_minimizes(tracking, searchable):
+    name = searchable.experiment_name
+    assert tracking.find_best_run(name, "accuracy") == expected_best(searchable.ids)
+    assert tracking.find_best_run(name, "accuracy", maximize=False) == expected_best(
+        searchable.ids, maximize=False
+    )
+
+
+@pytest.mark.exercise("1.5", points=1, hint="Pass filter_string to search_runs unchanged.")
+def test_find_best_run_applies_the_filter(tracking, searchable):
+    name = searchable.experiment_name
+    ids = searchable.ids
+    only_a = "params.kind = 'a'"
+    assert tracking.find_best_run(name, "accuracy", filter_string=only_a) == expected_best(
+        ids, kinds={"a"}
+    )
+    assert tracking.find_best_run(
+        name, "accuracy", maximize=False, filter_string="params.kind = 'b'"
+    ) == expected_best(ids, kinds={"b"}, maximize=False)
+
+
+@pytest.mark.exercise(
+    "1.5",
+    points=1,
+    hint="A run without the metric must never be returned; return None when no run has it.",
+)
+def test_find_best_run_ignores_runs_without_the_metric(tracking, searchable):
+    name = searchable.experiment_name
+    assert tracking.find_best_run(name, "accuracy", filter_string="params.kind = 'c'") is None
+    assert tracking.find_best_run(name, "no_such_metric") is None
+    # "loss" exists in every run: minimizing it picks the newest run, maximizing the oldest.
+    assert tracking.find_best_run(name, "loss", maximize=False) == searchable.ids[-1]
+    assert tracking.find_best_run(name, "loss") == searchable.ids[0]
+
+
+@pytest.mark.exercise(
+    "1.5",
+    points=1,
+    hint="get_experiment_by_name(name) returns None for an unknown name: raise a ValueError that names it.",
+)
+def test_find_best_run_rejects_an_unknown_experiment(tracking, mlflow_tracking_uri):
+    missing = fresh_name("does-not-exist")
+    with pytest.raises(ValueError, match="does-not-exist"):
+        tracking.find_best_run(missing, "accuracy")
+
+
+# --------------------------------------------------------------------------- 1.6
+def _regression_case(kind: str):
+    rng = np.random.default_rng(7)
+    y_true = rng.uniform(-50, 200, size=40)
+    y_true[np.abs(y_true) < 1] += 5  # keep MAPE away from division by ~0
+    y_pred = y_true + rng.normal(0, 15, size=40)
+    if kind == "lists":
+        return y_true.tolist(), y_pred.tolist()
+    if kind == "series":
+        return pd.Series(y_true, index=range(100, 140)), pd.Series(y_pred)
+    return y_true.reshape(-1), y_pred.astype(np.float32)
+
+
+@pytest.mark.exercise(
+    "1.6",
+    points=1,
+    hint="Convert with np.asarray first; rmse = sqrt(mean(e**2)), mae = mean(|e|), r2 = 1 - SS_res/SS_tot, mape = mean(|e|/|y_true|) (a fraction).",
+)
+@pytest.mark.parametrize("kind", ["lists", "series", "arrays"])
+def test_regression_metrics_match_sklearn(tracking, kind):
+    y_true, y_pred = _regression_case(kind)
+    result = tracking.regression_metrics(y_true, y_pred)
+    assert isinstance(result, dict) and set(result) == {"rmse", "mae", "r2", "mape"}
+    assert all(isinstance(v, float) for v in result.values()), "return Python floats"
+    t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    assert result["rmse"] == pytest.approx(root_mean_squared_error(t, p))
+    assert result["mae"] == pytest.approx(mean_absolute_error(t, p))
+    assert result["r2"] == pytest.approx(r2_score(t, p))
+    assert result["mape"] == pytest.approx(mean_absolute_percentage_error(t, p))
+
+
+@pytest.mark.exercise(
+    "1.6", points=1, hint="Raise ValueError when the inputs are empty or have different lengths."
+)
+def test_regression_metrics_rejects_bad_input(tracking):
+    with pytest.raises(ValueError):
+        tracking.regression_metrics([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError):  # numpy would silently broadcast one prediction
+        tracking.regression_metrics([1.0, 2.0, 3.0], [2.0])
+    with pytest.raises(ValueError):
+        tracking.regression_metrics([], [])
+    perfect = tracking.regression_metrics([3.0, -1.0, 2.5], [3.0, -1.0, 2.5])
+    assert perfect["rmse"] == pytest.approx(0.0) and perfect["r2"] == pytest.approx(1.0)
