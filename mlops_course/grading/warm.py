@@ -35,8 +35,18 @@ PRELOAD = (
     "mlflow.sklearn",
     "mlflow.pyfunc",
     "mlflow.data",
+    "mlflow.models",
+    "sklearn.datasets",
+    "sklearn.inspection",
+    "scipy.io",
+    "pyarrow.pandas_compat",
+    "git",  # MLflow records the source's git commit with each run
+    "IPython.display",
+    "logging.handlers",
     "mlops_course.grading.plugin",
     "mlops_course.target",
+    "mlops_course.data",
+    "mlops_course.plots",
 )
 
 
