@@ -284,8 +284,9 @@ def log_grid_search(
     best_score, best_params, best_run_id = -math.inf, {}, None
     with mlflow.start_run(run_name="grid_search") as parent:
         mlflow.log_param("n_candidates", len(candidates))
-        for params in candidates:
-            with mlflow.start_run(nested=True) as child:
+        for i, params in enumerate(candidates):
+            name = ", ".join(f"{k}={v}" for k, v in params.items())  # readable in the UI
+            with mlflow.start_run(run_name=f"{i}: {name}", nested=True) as child:
                 candidate = clone(estimator).set_params(**params)
                 scores = cross_val_score(candidate, X, y, cv=cv, scoring=scoring)
                 mlflow.log_params(params)

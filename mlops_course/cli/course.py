@@ -45,6 +45,8 @@ def run(args) -> int:
         f"--ServerApp.root_dir={repo_root() / 'notebooks'}",
         f"--IdentityProvider.token={token}",
     ] + (["--no-browser"] if args.no_browser else [])  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers and CI machines often run as root
     log_path = Path(info.home or repo_root() / ".mlops-course") / "jupyter.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:

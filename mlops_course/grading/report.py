@@ -142,15 +142,19 @@ def advice(ex: dict, *, messages: bool = True, limit: int = 600) -> str:
         return ""
     if ex["status"] == "not_started":
         return f'Write the function in exercises/, then run check("{ex["id"]}").'
-    lines = []
+    by_hint: dict[str, list[dict]] = {}
     for t in ex["tests"]:
-        if t["outcome"] == "passed":
-            continue
-        line = f"• {t['hint'] or t['name']}"
-        if messages and t["message"]:
-            first = t["message"].strip().splitlines()
-            line += f"\n  {first[0][:200]}" if first else ""
+        if t["outcome"] != "passed":
+            by_hint.setdefault(t["hint"] or t["name"], []).append(t)
+    lines = []
+    for hint, failed in by_hint.items():
+        line = f"• {hint}"
+        first = failed[0]["message"].strip().splitlines() if messages else []
+        if first:
+            line += f"\n  {first[0][:200]}"
             line += "".join(f"\n  {ln[:200]}" for ln in first[1:] if ln.strip().startswith("(at "))
+        if len(failed) > 1:
+            line += f"\n  (and {len(failed) - 1} more check(s) with this hint)"
         lines.append(line)
     text = "\n".join(dict.fromkeys(lines))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -574,10 +574,10 @@ def test_regression_metrics_match_sklearn(tracking, kind):
     assert isinstance(result, dict) and set(result) == {"rmse", "mae", "r2", "mape"}
     assert all(isinstance(v, float) for v in result.values()), "return Python floats"
     t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    assert result["rmse"] == pytest.approx(root_mean_squared_error(t, p))
-    assert result["mae"] == pytest.approx(mean_absolute_error(t, p))
-    assert result["r2"] == pytest.approx(r2_score(t, p))
-    assert result["mape"] == pytest.approx(mean_absolute_percentage_error(t, p))
+    assert result["rmse"] == pytest.approx(root_mean_squared_error(t, p)), "rmse differs from sklearn's root_mean_squared_error"
+    assert result["mae"] == pytest.approx(mean_absolute_error(t, p)), "mae differs from sklearn's mean_absolute_error"
+    assert result["r2"] == pytest.approx(r2_score(t, p)), "r2 differs from sklearn's r2_score"
+    assert result["mape"] == pytest.approx(mean_absolute_percentage_error(t, p)), "mape differs from sklearn's mean_absolute_percentage_error"
 
 
 @pytest.mark.exercise(
