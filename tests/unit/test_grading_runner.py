@@ -169,3 +169,22 @@ def test_warm_launcher_grades_like_a_fresh_process(fake_course, tmp_path, mlflow
     assert outcomes["test_needs_server"] == "passed"
     again = grade(target="solutions", warm=True)
     assert report_mod.exit_code(again) == 0, "the warm process is reused after a crash and a hang"
+
+
+def test_a_server_that_died_mid_session_is_env_unavailable(monkeypatch):
+    """A connection error while the server is down is the environment, not the learner."""
+    import requests
+
+    from mlops_course.grading import plugin
+
+    monkeypatch.setattr(plugin._SessionServer, "uri", "http://127.0.0.1:9")
+    try:
+        raise requests.exceptions.ConnectionError("Max retries exceeded with url: /api/2.0/…")
+    except requests.exceptions.ConnectionError:
+        excinfo = pytest.ExceptionInfo.from_current()
+    assert plugin.classify(excinfo, "call") == "env_unavailable"
+    try:
+        raise AssertionError("wrong value")
+    except AssertionError:
+        excinfo = pytest.ExceptionInfo.from_current()
+    assert plugin.classify(excinfo, "call") == "failed"
