@@ -20,6 +20,12 @@ def register(sub) -> None:
     p = sub.add_parser("progress", help="show which exercises are done, from your reports")
     p.set_defaults(func=run_progress)
 
+    p = sub.add_parser("gradebook", help="(instructors) many learners' reports -> one CSV")
+    p.add_argument("reports", nargs="+", type=Path, help="JSON reports (e.g. reports/*.json)")
+    p.add_argument("--output", type=Path, default=Path("gradebook.csv"), help="CSV to write")
+    p.add_argument("--plot", type=Path, help="also save a pass-rate bar chart (PNG) here")
+    p.set_defaults(func=run_gradebook)
+
 
 def run_grade(args) -> int:
     from rich.console import Console
@@ -84,4 +90,23 @@ def run_progress(args) -> int:
     console = Console()
     console.print(table)
     console.print(f"{done}/{len(known)} exercises done. Grade with `mlops-course grade`.")
+    return 0
+
+
+def run_gradebook(args) -> int:
+    from mlops_course.grading.gradebook import gradebook, load_reports, pass_rate_figure
+
+    latest, skipped = load_reports(args.reports)
+    for line in skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    if latest.empty:
+        print("error: no readable schema-1 report among the files given.", file=sys.stderr)
+        return 2
+    table = gradebook(latest)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.output, index=False)
+    print(f"{len(table)} students, {latest['exercise'].nunique()} exercises -> {args.output}")
+    if args.plot:
+        pass_rate_figure(latest).savefig(args.plot, dpi=120)
+        print(f"pass-rate plot -> {args.plot}")
     return 0

@@ -68,3 +68,33 @@ def test_check_never_raises(fake_course, monkeypatch, mlflow_tracking_uri, ids):
     result = mlops_course.check(*ids)
     assert result.passed is (ids == ("9.1",))
     assert "check" in repr(result)
+
+
+def test_gradebook_from_many_reports(tmp_path, capsys):
+    from mlops_course.grading import report as report_mod
+
+    def one(student, points, created):
+        test = {"name": "t", "outcome": "passed" if points else "failed", "points": points,
+                "max_points": 2.0, "message": "", "hint": "", "duration": 0.1}  # fmt: skip
+        rep = report_mod.build([{"id": "1.1", "title": "T", "tests": [test]}],
+                               student=student, target="exercises", tracking_uri=None)  # fmt: skip
+        rep["created"] = created
+        return report_mod.write_json(rep, tmp_path / f"{student}-{created}.json")
+
+    paths = [
+        one("ann", 0.0, "2026-01-01"),
+        one("ann", 2.0, "2026-01-02"),
+        one("bob", 0.0, "2026-01-01"),
+    ]
+    (tmp_path / "junk.json").write_text("{")
+    out, plot = tmp_path / "book.csv", tmp_path / "rates.png"
+    code = main(["gradebook", *map(str, paths), str(tmp_path / "junk.json"),
+                 "--output", str(out), "--plot", str(plot)])  # fmt: skip
+    assert code == 0 and plot.stat().st_size > 1000
+    import pandas as pd
+
+    book = pd.read_csv(out).set_index("student")
+    assert book.loc["ann", "total"] == 2.0, "the latest report of a student counts"
+    assert book.loc["bob", "total"] == 0.0 and book.loc["bob", "max"] == 2.0
+    assert "skipped" in capsys.readouterr().err
+    assert main(["gradebook", str(tmp_path / "junk.json")]) == 2
