@@ -1,0 +1,265 @@
+"""``mlops-course validate``: champion against challenger, McNemar's test, promotion.
+
+The reference validation tool, backed by ``solutions/validation.py`` (``validate_challenger``).
+It prints the comparison table, the test and the recommendation. Exit code: 0 the challenger was
+promoted, 1 it was not (including every run without ``--auto-promote``), 2 an error (nothing
+changed: no alias moved, no run logged).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+PROMOTED, NOT_PROMOTED, ERROR = 0, 1, 2
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="compare a challenger with the champion (McNemar's test) and promote if allowed",
+        description=(
+            "Score two versions of a registered model on the same hold-out set, run McNemar's "
+            "test on the paired predictions, apply the decision rules and, with --auto-promote, "
+            "move the champion alias when they allow it. Exit code: 0 promoted, 1 not promoted, "
+            "2 error."
+        ),
+    )
+    p.add_argument("--model-name", required=True, help="the registered model")
+    champion = p.add_mutually_exclusive_group()
+    champion.add_argument("--champion-alias", help="default: champion")
+    champion.add_argument("--champion-version")
+    challenger = p.add_mutually_exclusive_group()
+    challenger.add_argument("--challenger-alias", help="default: challenger")
+    challenger.add_argument("--challenger-version")
+    p.add_argument("--test-data", metavar="CSV", help="the hold-out set: features and a target")
+    p.add_argument("--target-column", default="target", help="the label column of the CSV")
+    p.add_argument(
+        "--dataset",
+        choices=("iris", "wine", "breast_cancer"),
+        help="instead of a CSV: the test part of a course dataset (mlops_course.data.split)",
+    )
+    p.add_argument("--confidence", type=float, default=0.95, help="default 0.95 (alpha 0.05)")
+    p.add_argument("--auto-promote", action="store_true", help="move the alias if allowed")
+    p.add_argument("--save-plots", metavar="DIR", help="also save the two figures as PNG here")
+    p.add_argument("--experiment", help="default: <you>/validation")
+    p.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    p.set_defaults(func=run)
+
+
+class _InputError(ValueError):
+    """Bad input: the message says what exists and what to run."""
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return ERROR
+
+
+def _test_data(args):
+    import pandas as pd
+
+    from mlops_course import data
+
+    if args.test_data and args.dataset:
+        raise _InputError("give either --test-data CSV or --dataset NAME, not both.")
+    if args.dataset:
+        X, y = data.load_classification(args.dataset)
+        _, X_test, _, y_test = data.split(X, y)
+        return X_test, y_test, f"dataset {args.dataset} (test split)"
+    if not args.test_data:
+        raise _InputError(
+            "no hold-out data: give --test-data CSV --target-column COLUMN, or --dataset "
+            "iris|wine|breast_cancer."
+        )
+    path = Path(args.test_data)
+    if not path.is_file():
+        raise _InputError(f"{path} does not exist.")
+    try:
+        frame = pd.read_csv(path)
+    except Exception as exc:  # pandas raises several types for unreadable files
+        raise _InputError(f"cannot read {path} as CSV: {exc}") from exc
+    if args.target_column not in frame.columns:
+        columns = ", ".join(map(str, frame.columns[:12]))
+        raise _InputError(
+            f"{path} has no column {args.target_column!r} (columns: {columns}). "
+            "Name the label column with --target-column."
+        )
+    if frame.empty:
+        raise _InputError(f"{path} has no rows.")
+    return frame.drop(columns=args.target_column), frame[args.target_column], str(path)
+
+
+def _check_model(client, name: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        names = [m.name for m in client.search_registered_models(max_results=20)]
+        known = f"registered models: {', '.join(names)}" if names else "no registered model yet"
+        raise _InputError(
+            f"model {name!r} not found ({known}). See them with `mlops-course registry list`."
+        ) from exc
+
+
+def run(args) -> int:
+    if not 0 < args.confidence < 1:
+        return _fail(f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}.")
+    try:
+        X_test, y_test, source = _test_data(args)
+    except _InputError as exc:
+        return _fail(str(exc))
+
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlops_course import server, target
+    from mlops_course.target import TargetLoadError
+
+    # A progress bar per model download is noise in a report.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    try:
+        uri = server.ensure_server().uri
+        mlflow.set_tracking_uri(uri)
+        validation = target.load("validation", "solutions")
+        _check_model(MlflowClient(uri), args.model_name)
+        # MLflow prints run links to stdout: keep stdout for the report (and --json) alone.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = validation.validate_challenger(
+                args.model_name,
+                X_test,
+                y_test,
+                champion_alias=args.champion_alias or "champion",
+                challenger_alias=args.challenger_alias or "challenger",
+                champion_version=args.champion_version,
+                challenger_version=args.challenger_version,
+                confidence=args.confidence,
+                auto_promote=args.auto_promote,
+                experiment_name=args.experiment,
+                tracking_uri=uri,
+            )
+    except (_InputError, ValueError) as exc:
+        return _fail(str(exc))
+    except (server.ServerError, TargetLoadError, MlflowException) as exc:
+        return _fail(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+
+    saved = _save_plots(validation, result, args.save_plots) if args.save_plots else []
+    if args.json:
+        print(json.dumps(_summary(validation, result, source, saved), indent=2, default=str))
+    else:
+        _print(validation, result, source, saved, auto_promote=args.auto_promote)
+    return PROMOTED if result.promoted else NOT_PROMOTED
+
+
+def _save_plots(validation, result, folder: str) -> list[str]:
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "metrics_comparison.png": validation.metrics_comparison_figure(
+            result.champion_metrics, result.challenger_metrics
+        ),
+        "confusion_matrices.png": validation.confusion_matrices_figure(
+            result.champion_metrics, result.challenger_metrics
+        ),
+    }
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=100)
+    return [str(out / name) for name in figures]
+
+
+def _summary(validation, result, source: str, saved: list[str]) -> dict:
+    table = validation.metrics_table(result.champion_metrics, result.challenger_metrics)
+    metrics = {
+        name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for name, row in table.to_dict(orient="index").items()
+    }
+    test = result.mcnemar
+    return {
+        "model_name": result.model_name,
+        "champion_version": result.champion_version,
+        "challenger_version": result.challenger_version,
+        "test_data": source,
+        "metrics": metrics,
+        "mcnemar": None
+        if test is None
+        else {
+            "b": test.b,
+            "c": test.c,
+            "statistic": test.statistic,
+            "pvalue": test.pvalue,
+            "exact": test.exact,
+        },  # fmt: skip
+        "decision": result.recommendation.decision,
+        "reason": result.recommendation.reason,
+        "promoted": result.promoted,
+        "run_id": result.run_id,
+        "plots": saved,
+    }
+
+
+def _print(validation, result, source: str, saved: list[str], *, auto_promote: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    champion = f"v{result.champion_version}" if result.champion_version else "none yet"
+    table = Table(
+        title=f"{result.model_name}: champion {champion} vs challenger "
+        f"v{result.challenger_version}  ({source})"
+    )
+    for column in ("metric", "champion", "challenger", "change", "change %"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    frame = validation.metrics_table(result.champion_metrics, result.challenger_metrics)
+    for name, row in frame.iterrows():
+        change = row["change"]
+        style = "green" if change > 0 else "red" if change < 0 else ""
+        table.add_row(
+            name,
+            _fmt(row["champion"]),
+            _fmt(row["challenger"]),
+            f"[{style}]{_fmt(change, signed=True)}[/]" if style else _fmt(change, signed=True),
+            _fmt(row["change_pct"], signed=True, digits=2),
+        )
+    console.print(table)
+    test = result.mcnemar
+    if test is None:
+        console.print("McNemar's test: not run (no champion to compare with).")
+    else:
+        kind = "exact binomial" if test.exact else "chi-square, continuity-corrected"
+        console.print(
+            f"McNemar's test ({kind}): b = {test.b} (champion right, challenger wrong), "
+            f"c = {test.c} (challenger right, champion wrong), statistic {test.statistic:.4g}, "
+            f"p-value {test.pvalue:.4g}"
+        )
+    rec = result.recommendation
+    console.print(f"Recommendation: [bold]{rec.decision}[/bold]. {rec.reason}")
+    if result.promoted:
+        console.print(
+            f"[green]Promoted:[/green] @champion -> version {result.challenger_version}"
+            + (
+                f" (previous champion v{result.champion_version} is @previous_champion)"
+                if result.champion_version
+                else ""
+            )
+        )
+    elif rec.promote and not auto_promote:
+        console.print("Not promoted: the rules allow it; rerun with --auto-promote to do it.")
+    else:
+        console.print("Not promoted.")
+    console.print(f"Validation run: {result.run_id}")
+    for path in saved:
+        console.print(f"Saved {path}")
+
+
+def _fmt(value: float, *, signed: bool = False, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"

@@ -1,0 +1,619 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Model validation: champion against challenger
+#
+# A new model scores 96.5 % where the one in production scored 95.8 %. Ship it? Not yet. On a
+# few hundred test rows, a gap that small can be luck; the new model may be worse on the class
+# that matters; and someone has to be able to see, later, why it was promoted. This module runs
+# an offline A/B comparison the way a careful team does: both models on the same hold-out set,
+# a statistical test on the *paired* predictions, explicit decision rules, and a promotion that
+# moves the `champion` alias only when the rules allow it, with the evidence recorded in MLflow.
+#
+# **You will learn to**
+# - load `models:/<name>@champion` and `models:/<name>@challenger` and score both on the same
+#   hold-out set (and on a CSV of your own);
+# - compare overall and per-class metrics and the two confusion matrices;
+# - use McNemar's test on paired predictions, and say what a p-value does and does not mean;
+# - apply decision rules (promote, promote with a human's review, keep the champion, not enough
+#   evidence) and promote automatically only when they allow it;
+# - record the validation as a run and as tags on both model versions;
+# - compare your numbers with MLflow's own `mlflow.models.evaluate`.
+#
+# **Prerequisites:** `01_experiment_tracking` (runs, logged models) and `02_model_registry`
+# (registered models, versions, aliases). Basic statistics help (what a p-value is) but are not
+# required: this notebook explains what it uses.
+#
+# **Time:** about 60 minutes, including the five exercises.
+#
+# **Exercises 4.1 to 4.5** are functions to write in `exercises/validation.py`.
+
+# %% [markdown]
+# ## Setup
+
+# %%
+# %load_ext autoreload
+# %autoreload 2
+
+import mlops_course
+
+TRACKING_URI = mlops_course.setup()
+
+# %%
+# %matplotlib inline
+import tempfile
+import warnings
+from pathlib import Path
+
+import cloudpickle
+import matplotlib.pyplot as plt
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import sklearn
+from IPython.display import display
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from scipy import stats
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    classification_report,
+    confusion_matrix,
+    precision_recall_fscore_support,
+)
+from statsmodels.stats.contingency_tables import mcnemar
+
+from mlops_course import data, naming, target
+
+warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+warnings.filterwarnings("ignore", message=".*cloudpickle format.*")
+
+validation = target.load("validation")
+client = MlflowClient()
+
+EXPERIMENT = naming.experiment_name("validation")
+MODEL_NAME = naming.model_name("cancer-classifier")
+mlflow.set_experiment(EXPERIMENT)
+print(f"Experiment: {EXPERIMENT}\nRegistered model: {MODEL_NAME}")
+
+# %% [markdown]
+# ## 1. A champion and a challenger in the registry
+#
+# We need two versions of one registered model: the **champion** (in production) and a
+# **challenger** (a candidate). The data: scikit-learn's breast-cancer set, 569 tumours described
+# by 30 measurements, labelled malignant (`0`) or benign (`1`). The champion is a logistic
+# regression that only looks at three measurements; the challenger a random forest using all 30.
+#
+# Both are trained on the **training** part of a seeded split. The **test** part is held out:
+# neither model ever sees it before the comparison. Validating on training data would flatter
+# the model that memorises best, which is usually the more complex one.
+#
+# Registering is module 02's topic; here we use MLflow's API directly: `log_model(...,
+# registered_model_name=...)` creates a new version, `set_registered_model_alias` points an alias
+# at it. Every run of this notebook adds two versions and moves the aliases to them.
+
+# %%
+X, y = data.load_classification("breast_cancer")
+X_train, X_test, y_train, y_test = data.split(X, y)
+CLASS_NAMES = data.class_names("breast_cancer")
+print(f"train {X_train.shape}, test {X_test.shape}, classes {CLASS_NAMES}")
+
+PIP_REQUIREMENTS = [
+    f"scikit-learn=={sklearn.__version__}",
+    f"cloudpickle=={cloudpickle.__version__}",
+]
+THREE = ["mean_radius", "mean_texture", "mean_smoothness"]
+
+
+class FewColumns(sklearn.base.BaseEstimator, sklearn.base.ClassifierMixin):
+    """A logistic regression that looks at a few columns only (a deliberately weak champion)."""
+
+    def __init__(self, columns=None):
+        self.columns = columns
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression(max_iter=1000).fit(X[self.columns], y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X[self.columns])
+
+
+def register(model, run_name: str) -> str:
+    """Fit, log and register one version of MODEL_NAME; returns its version number."""
+    model.fit(X_train, y_train)
+    with mlflow.start_run(run_name=run_name):
+        mlflow.set_tag("model_type", type(model).__name__)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(X_train, model.predict(X_train)),
+            serialization_format="cloudpickle",
+            pip_requirements=PIP_REQUIREMENTS,
+            registered_model_name=MODEL_NAME,
+        )
+    return str(info.registered_model_version)
+
+
+champion_version = register(FewColumns(THREE), "champion-logreg-3-columns")
+challenger_version = register(
+    RandomForestClassifier(n_estimators=100, max_depth=5, random_state=42), "challenger-forest"
+)
+client.set_registered_model_alias(MODEL_NAME, "champion", champion_version)
+client.set_registered_model_alias(MODEL_NAME, "challenger", challenger_version)
+print("aliases:", client.get_registered_model(MODEL_NAME).aliases)
+
+# %% [markdown]
+# ## 2. Score both on the same hold-out set
+#
+# Load the models **by alias**, exactly as production code would, so we validate what the
+# aliases point at, not what we remember training. `pyfunc` gives every model the same
+# `predict`.
+
+# %%
+champion = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
+challenger = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@challenger")
+champion_pred = np.asarray(champion.predict(X_test))
+challenger_pred = np.asarray(challenger.predict(X_test))
+pd.DataFrame(
+    {"true": y_test.to_numpy(), "champion": champion_pred, "challenger": challenger_pred},
+    index=X_test.index,
+).head(8)
+
+# %% [markdown]
+# **Your own CSV.** A hold-out set often arrives as a file. Put the path of a CSV with the same
+# feature columns and a `target` column in `LEARNER_CSV`; by default we write our hold-out set to
+# a temporary CSV and read it back, which is the same code path. A file that lacks a column the
+# model needs fails loudly: MLflow enforces the signature the model was logged with.
+
+# %%
+LEARNER_CSV = None  # e.g. "my_holdout.csv"
+
+csv_path = Path(LEARNER_CSV or Path(tempfile.mkdtemp()) / "holdout.csv")
+if LEARNER_CSV is None:
+    X_test.assign(target=y_test).to_csv(csv_path, index=False)
+holdout = pd.read_csv(csv_path)
+X_csv, y_csv = holdout.drop(columns="target"), holdout["target"]
+print(f"{csv_path.name}: {len(holdout)} rows")
+
+try:
+    champion.predict(X_csv.drop(columns=["mean_radius"]))
+except Exception as exc:  # what a file without a needed column gives
+    print("Refused:", str(exc).rsplit("Error: ", 1)[-1][:120])
+
+
+# %% [markdown]
+# ## 3. Metrics, overall and per class
+#
+# Accuracy alone hides which mistakes a model makes. For each class, **precision** is "when the
+# model says *malignant*, how often is it right" and **recall** "of the malignant tumours, how
+# many did it find"; **F1** is their harmonic mean. Averaged over classes they come in two
+# flavours: **macro** (every class counts the same, so a small class matters) and **weighted**
+# (by the number of rows of each class).
+
+
+# %%
+def sklearn_metrics(y_true, y_pred) -> dict:
+    """The compared metrics and the confusion matrix, with scikit-learn (the lesson's version)."""
+    labels = np.union1d(y_true, y_pred)
+    result = {"accuracy": accuracy_score(y_true, y_pred)}
+    for average in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, average=average, zero_division=0
+        )
+        result |= {f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f}
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    result["confusion_matrix"] = pd.DataFrame(cm, index=labels, columns=labels)
+    return result
+
+
+champion_metrics = sklearn_metrics(y_test, champion_pred)
+challenger_metrics = sklearn_metrics(y_test, challenger_pred)
+validation.metrics_table(champion_metrics, challenger_metrics).round(4)
+
+# %%
+print(classification_report(y_test, challenger_pred, target_names=CLASS_NAMES, digits=3))
+
+# %% [markdown]
+# The same numbers as pictures: the metrics side by side with the change in percent, and the two
+# confusion matrices as heatmaps on one colour scale (rows: true class, columns: predicted). The
+# off-diagonal cells are the mistakes; for a cancer screen, a malignant tumour predicted benign
+# (row 0, column 1) is the expensive one.
+
+# %%
+validation.metrics_comparison_figure(
+    champion_metrics, challenger_metrics, title="Champion vs challenger"
+)
+
+# %%
+validation.confusion_matrices_figure(champion_metrics, challenger_metrics)
+
+# %% [markdown]
+# ## 4. Is the difference real? McNemar's test on paired predictions
+#
+# Both models predicted **the same rows**. That pairing is information: on most rows both are
+# right (or both wrong), and those rows say nothing about which model is better. Only the
+# **discordant** rows do:
+#
+# | | challenger right | challenger wrong |
+# |---|---|---|
+# | **champion right** | both right | **b** |
+# | **champion wrong** | **c** | both wrong |
+#
+# If the two models were equally good, each discordant row would be a fair coin flip between
+# "b" and "c". **McNemar's test** asks how surprising the observed split is under that coin:
+#
+# - few discordant rows (`b + c < 25`): the **exact** binomial test, `p = 2 · P(X ≤ min(b, c))`
+#   with `X ~ Binomial(b + c, ½)`;
+# - many: the **chi-square** approximation with continuity correction,
+#   `(|b − c| − 1)² / (b + c)`, one degree of freedom.
+#
+# **Why not compare two accuracies** with a test for two proportions? That test assumes two
+# independent samples. Ours are the same rows, scored twice: the accuracies are strongly
+# correlated, and treating them as independent throws the pairing away. McNemar uses it, and is
+# much more sensitive for the same data.
+
+# %%
+champion_right = champion_pred == y_test.to_numpy()
+challenger_right = challenger_pred == y_test.to_numpy()
+table = pd.crosstab(
+    pd.Series(champion_right, name="champion right"),
+    pd.Series(challenger_right, name="challenger right"),
+).reindex(index=[True, False], columns=[True, False], fill_value=0)
+display(table)
+
+b, c = int(table.loc[True, False]), int(table.loc[False, True])
+sm_test = mcnemar(table.to_numpy(), exact=b + c < 25, correction=True)
+print(f"b = {b}, c = {c}: statistic {sm_test.statistic:.3f}, p-value {sm_test.pvalue:.4g}")
+
+# %% [markdown]
+# **What the p-value means.** It is the probability of a split at least this lopsided *if the
+# models were equally good*. A small p (below `alpha = 1 − confidence`, usually 0.05) says
+# "luck is an unlikely explanation". It does **not** say how much better the challenger is (look
+# at the metrics for that), nor that it is better on every class, nor that it will stay better
+# on next month's data. A large p does not prove the models are equal: it says *this test set
+# cannot tell them apart*.
+#
+# **Sample size and power, in plain words.** The test only sees discordant rows. With 10 of them
+# even a 9-to-1 split is only borderline; with 500, a 55 % / 45 % split is already convincing.
+# If two models disagree on very few rows, no test set you can afford will separate them, and
+# that is itself an answer: the change does not matter much. The table shows, for a number of
+# discordant rows, the smallest share the better model must win to reach p < 0.05 (exact test).
+
+# %%
+rows = []
+for n in (10, 20, 50, 100, 200, 500, 1000):
+    wins = np.arange(n // 2, n + 1)
+    pvalues = np.minimum(1.0, 2 * stats.binom.cdf(n - wins, n, 0.5))
+    first = wins[np.argmax(pvalues < 0.05)] if (pvalues < 0.05).any() else None
+    rows.append({"discordant rows": n, "wins needed": first, "share": first / n})
+pd.DataFrame(rows).set_index("discordant rows").round(3)
+
+# %% [markdown]
+# ### Exercise 4.1: McNemar's test from the discordant counts
+#
+# Write `mcnemar_from_counts(b, c, *, exact=None)` in `exercises/validation.py`: the exact test
+# below 25 discordant pairs, the corrected chi-square otherwise (or as `exact` forces), and a
+# p-value of 1.0 when `b + c == 0`. It returns a `McNemarResult(b, c, statistic, pvalue,
+# exact)` (the dataclass is given). The cell compares it with statsmodels on a few tables.
+
+# %%
+validation = target.load("validation")
+try:
+    rows = []
+    for tb, tc, forced in [(b, c, None), (3, 3, None), (0, 30, None), (40, 60, True), (0, 0, None)]:
+        yours = validation.mcnemar_from_counts(tb, tc, exact=forced)
+        reference = mcnemar([[0, tb], [tc, 0]], exact=yours.exact).pvalue if tb + tc else 1.0
+        rows.append(
+            {
+                "b": tb,
+                "c": tc,
+                "exact": yours.exact,
+                "yours": yours.pvalue,
+                "statsmodels": reference,
+            }
+        )
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    display(pd.DataFrame(rows))
+
+# %% [markdown]
+# ### Exercise 4.2: McNemar's test on paired predictions
+#
+# Write `mcnemar_test(y_true, champion_pred, challenger_pred, *, exact=None)`: count `b` and `c`
+# with numpy (no loop over rows), then call your 4.1. Check the input with the given
+# `check_labels`: different lengths, empty arrays, or strings mixed with numbers must be a
+# `ValueError`, never a silent "every prediction is wrong".
+
+# %%
+validation = target.load("validation")
+try:
+    yours = validation.mcnemar_test(y_test, champion_pred, challenger_pred)
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    print(yours)
+    print("same as the cell above:", (yours.b, yours.c) == (b, c))
+
+# %% [markdown]
+# ### Exercise 4.3: Classification metrics from one confusion matrix
+#
+# Write `classification_metrics(y_true, y_pred, *, labels=None)`: build the confusion matrix
+# once with numpy (`np.bincount`), then derive accuracy, per-class precision, recall, F1 and
+# support, and their macro and weighted averages, with `zero_division=0`. One pass instead of
+# scikit-learn's several: the course's benchmark validates a million rows in a fraction of the
+# time. A class that is never predicted still gets its row, with precision 0.
+
+# %%
+validation = target.load("validation")
+try:
+    yours = validation.classification_metrics(y_test, challenger_pred)
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    compared = pd.DataFrame(
+        {
+            "yours": pd.Series({m: yours[m] for m in validation.COMPARED_METRICS}),
+            "scikit-learn": pd.Series(
+                {m: challenger_metrics[m] for m in validation.COMPARED_METRICS}
+            ),
+        }
+    )
+    compared["match"] = np.isclose(compared["yours"], compared["scikit-learn"])
+    display(compared, pd.DataFrame(yours["per_class"]).T.astype({"support": int}))
+
+# %% [markdown]
+# ## 5. Decision rules
+#
+# A test answers "is there a difference"; a team needs "what do we do". These are the course's
+# rules, applied in order (`alpha = 1 − confidence`; "improved" means strictly better on one of
+# the seven compared metrics):
+#
+# | # | condition | decision | promoted automatically? |
+# |---|---|---|---|
+# | 1 | p ≥ alpha | `insufficient_evidence`: the difference may be luck | no |
+# | 2 | significant, champion right more often (c < b) | `keep_champion` | no |
+# | 3 | significant, c > b, ≥ 75 % of metrics improved | `promote` (strong) | **yes** |
+# | 4 | significant, c > b, ≥ 50 % improved | `conditional_promote`: a human decides | no |
+# | 5 | otherwise | `keep_champion`: right more often, worse on most metrics | no |
+#
+# **Why a human still looks**, even after rule 3: the test set may not look like next month's
+# traffic; the metrics may hide a cost (latency, memory, a fairness gap between groups of
+# patients); and "better on average" can still be worse on the class that matters. The rules
+# make the easy cases automatic and send the rest to a person, with the evidence attached.
+#
+# ### Exercise 4.4: The decision rules
+#
+# Write `recommend(champion_metrics, challenger_metrics, test, *, confidence=0.95)` returning a
+# `Recommendation(decision, promote, significant, improved, share_improved, reason)`.
+
+# %%
+validation = target.load("validation")
+try:
+    # The test of section 4 (statsmodels), in the module's result type.
+    test = validation.McNemarResult(
+        b, c, float(sm_test.statistic), float(sm_test.pvalue), b + c < 25
+    )
+    advice = validation.recommend(champion_metrics, challenger_metrics, test)
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    print(f"decision: {advice.decision} (promote automatically: {advice.promote})")
+    print(f"improved: {', '.join(advice.improved) or 'none'}")
+    print(advice.reason)
+
+# %% [markdown]
+# ## 6. The whole validation, recorded, with auto-promotion
+#
+# Put it together against the registry. `validate_challenger(model_name, X_test, y_test, ...,
+# auto_promote=True)` resolves both aliases, scores both versions, tests, decides, and:
+#
+# - logs one **validation run** (params, both models' metrics, the test, the decision, the two
+#   figures and a `validation.json`), so the decision can be audited later;
+# - tags **both model versions** with the run id, their role, the decision and the p-value, so the
+#   registry page of a version says how it was judged;
+# - only if `auto_promote` and the rules say `promote`: moves `@champion` to the challenger,
+#   points `@previous_champion` at the old one (rollback is one alias move) and frees
+#   `@challenger`.
+#
+# No champion yet (the very first model) is promoted with a note saying so. The same version as
+# both, an unknown alias, or test data the model cannot score are errors, and nothing moves.
+#
+# ### Exercise 4.5: Validate the challenger, record it, and promote when allowed
+
+# %%
+validation = target.load("validation")
+try:
+    outcome = validation.validate_challenger(
+        MODEL_NAME, X_test, y_test, auto_promote=True, experiment_name=EXPERIMENT
+    )
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    print(f"decision {outcome.recommendation.decision}, promoted: {outcome.promoted}")
+    print("aliases now:", client.get_registered_model(MODEL_NAME).aliases)
+    print(f"validation run: {TRACKING_URI}/#/experiments/"
+          f"{client.get_run(outcome.run_id).info.experiment_id}/runs/{outcome.run_id}")  # fmt: skip
+    tags = client.get_model_version(MODEL_NAME, outcome.challenger_version).tags
+    display({k: v for k, v in tags.items() if k.startswith("validation_")})
+
+# %% [markdown]
+# The same validation from your CSV, by explicit versions and without promotion (a dry run):
+
+# %%
+try:
+    dry = validation.validate_challenger(
+        MODEL_NAME,
+        X_csv,
+        y_csv,
+        champion_version=champion_version,
+        challenger_version=challenger_version,
+        experiment_name=EXPERIMENT,
+    )
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    print(f"from {csv_path.name}: {dry.recommendation.decision}, promoted: {dry.promoted}")
+
+# %% [markdown]
+# **In the UI:** open **Models**, then `<you>.cancer-classifier`: the aliases column shows which
+# version is `champion`; a version's page lists its `validation_*` tags. The experiment
+# `<you>/validation` holds one run per validation, with `metrics_comparison.png` and
+# `confusion_matrices.png` under **Artifacts**.
+#
+# The same tool from a terminal (it exits 0 when it promoted, 1 when not, 2 on an error):
+#
+# ```bash
+# mlops-course validate --model-name <you>.cancer-classifier \
+#     --champion-alias champion --challenger-version 7 \
+#     --test-data holdout.csv --target-column target --auto-promote --save-plots plots/
+# ```
+
+# %% [markdown]
+# ## 7. MLflow's own evaluation
+#
+# `mlflow.models.evaluate` scores a model on a dataset and logs a standard set of metrics and
+# plots into a run. It is a quick, uniform report; it does not compare two models with a paired
+# test nor decide anything. Here it is for the challenger, next to what we computed:
+
+# %%
+with mlflow.start_run(run_name="mlflow-evaluate-challenger"):
+    evaluation = mlflow.models.evaluate(
+        f"models:/{MODEL_NAME}/{challenger_version}",
+        data=X_test.assign(target=y_test),
+        targets="target",
+        model_type="classifier",
+        evaluators=["default"],
+    )
+plt.close("all")  # evaluate draws its plots with pyplot; they are in the run, not needed here
+side_by_side = pd.DataFrame(
+    {
+        "mlflow.models.evaluate": {
+            "accuracy": evaluation.metrics["accuracy_score"],
+            "f1 (positive class 1)": evaluation.metrics["f1_score"],
+            "precision (class 1)": evaluation.metrics["precision_score"],
+            "recall (class 1)": evaluation.metrics["recall_score"],
+        },
+        "this notebook": {
+            "accuracy": challenger_metrics["accuracy"],
+            "f1 (positive class 1)": precision_recall_fscore_support(y_test, challenger_pred)[2][1],
+            "precision (class 1)": precision_recall_fscore_support(y_test, challenger_pred)[0][1],
+            "recall (class 1)": precision_recall_fscore_support(y_test, challenger_pred)[1][1],
+        },
+    }
+)
+display(side_by_side.round(4))
+print(sorted(evaluation.metrics)[:8], "...", len(evaluation.metrics), "metrics in all")
+
+# %% [markdown]
+# The numbers agree: for a binary classifier MLflow reports the positive class's (label `1`)
+# precision, recall and F1, where we also computed macro and weighted averages. Use `evaluate`
+# for a standard report per model; use the paired test and the rules to *choose* between models.
+
+# %% [markdown]
+# ## Grade all of module 04
+#
+# One cell grades the five exercises (or one at a time, e.g. `mlops_course.check("4.3")`, or in
+# a terminal `mlops-course grade 4.3`). It grades the saved `exercises/validation.py`.
+
+# %%
+mlops_course.check("4.1", "4.2", "4.3", "4.4", "4.5")
+
+# %% [markdown]
+# ## Recap
+#
+# - Validate both models on the **same hold-out set**, never on training data, loading them by
+#   alias (`models:/<name>@champion`), as production does.
+# - Look beyond accuracy: per-class precision and recall, macro and weighted averages, and the
+#   confusion matrices show *which* mistakes change.
+# - The predictions are **paired**: McNemar's test uses only the discordant rows (`b`, `c`),
+#   exact below 25 of them, chi-square with continuity correction above; `b + c = 0` means no
+#   evidence (p = 1).
+# - A small p-value says "probably not luck", not "much better" nor "better everywhere"; a large
+#   one says "this data cannot tell", not "equal". Few discordant rows mean little power.
+# - Decision rules make the easy cases automatic (`promote`) and send the rest to a human;
+#   promotion moves `@champion`, keeps `@previous_champion` for rollback, and records the
+#   evidence as a run and as version tags.
+#
+# **Next:** `05_monitoring`: once promoted, watch the champion's inputs and accuracy drift.
+
+# %% [markdown]
+# ## Self-check quiz
+#
+# Put the letter of your answer in `answers`, then run the next cell.
+#
+# **q1.** Why McNemar's test rather than a test comparing the two accuracies as two proportions?
+# (a) it is faster to compute (b) both models predicted the same rows: the results are paired,
+# and only the rows where they disagree carry evidence (c) accuracy cannot be tested
+# (d) McNemar works for regression too
+#
+# **q2.** In McNemar's table, what does `c` count?
+# (a) rows both models got wrong (b) rows where the champion is right and the challenger wrong
+# (c) rows where the champion is wrong and the challenger right (d) all rows the challenger got right
+#
+# **q3.** With confidence 0.95 the test gives p = 0.20. What does it mean?
+# (a) this test set shows no difference that luck could not explain; more data might
+# (b) the two models are equally good (c) the challenger is 20 % better (d) the challenger is
+# better with probability 0.8
+#
+# **q4.** Significant, `c > b`, and 4 of the 7 compared metrics improved. The decision?
+# (a) promote (b) conditional_promote (c) keep_champion (d) insufficient_evidence
+#
+# **q5.** Why score both models on a hold-out set rather than on the training data?
+# (a) it is smaller, so faster (b) MLflow refuses training data (c) McNemar's test requires it
+# (d) training data flatters the model that memorises best
+
+# %%
+answers = {
+    "q1": None,  # e.g. "a"
+    "q2": None,
+    "q3": None,
+    "q4": None,
+    "q5": None,
+}
+
+# %%
+import hashlib
+import re
+
+
+def _digest(question: str, answer) -> str:
+    normalized = re.sub(r"[^a-z0-9]", "", str(answer).lower())
+    return hashlib.sha256(f"mlops-course/04/{question}/{normalized}".encode()).hexdigest()[:16]
+
+
+EXPECTED = {
+    "q1": "51cefdde8b87a933",
+    "q2": "6ec9c8f05d16b019",
+    "q3": "ed8f8fdae1690777",
+    "q4": "a08bacc60f00da2d",
+    "q5": "c4a9e8a3bffbbd33",
+}
+
+score = 0
+for question, expected in EXPECTED.items():
+    given = answers.get(question)
+    if given is None or str(given).strip() == "":
+        verdict = "unanswered"
+    elif _digest(question, given) == expected:
+        verdict, score = "right", score + 1
+    else:
+        verdict = "wrong: have another look at the section it is about"
+    print(f"{question}: {verdict}")
+print(f"\n{score}/{len(EXPECTED)} right")

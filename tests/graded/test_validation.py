@@ -1,0 +1,669 @@
+"""Graded checks of module 04, validation (exercises 4.1 to 4.5).
+
+Expected values come from statsmodels, scipy and scikit-learn, or from the data and models the
+tests create; never from the reference solution. The registry state is read back through
+``MlflowClient``: aliases, version tags, the validation run's params, metrics and artifacts.
+Models are registered here with MLflow's own API (``registered_model_name=``,
+``set_registered_model_alias``), independently of module 02.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from scipy import stats
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+from mlops_course import data, naming, target
+
+COMPARED = (
+    "accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+)
+HYPOTHESIS = settings(max_examples=120, deadline=None, database=None, derandomize=True)
+
+
+def fresh_name(label: str) -> str:
+    return f"{naming.student()}.grading-{label}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def validation():
+    """The graded module (no MLflow needed for 4.1 to 4.4)."""
+    return target.load("validation")
+
+
+@pytest.fixture(scope="module")
+def client(mlflow_tracking_uri) -> MlflowClient:
+    return MlflowClient(mlflow_tracking_uri)
+
+
+def statsmodels_test(b: int, c: int, exact: bool):
+    """statsmodels' McNemar on the 2x2 table (floats: its chi-square overflows int64)."""
+    return sm_mcnemar(np.array([[0, b], [c, 0]], dtype=float), exact=exact, correction=True)
+
+
+# --------------------------------------------------------------------------- 4.1
+EXACT_TABLES = [(0, 1), (1, 0), (3, 3), (12, 12), (2, 9), (9, 2), (0, 24), (24, 0), (7, 17)]
+EXACT_TABLES += [(1, 60), (400, 450), (999_000, 1_001_000)]  # forced exact, large n
+CHI2_TABLES = [(10, 10), (25, 25), (30, 0), (0, 30), (13, 40), (40, 13), (1, 1), (300, 271)]
+CHI2_TABLES += [(10**6, 10**6 + 2500), (3 * 10**10, 10**10)]  # very large counts
+
+
+@pytest.mark.exercise(
+    "4.1",
+    points=1,
+    hint="Exact: statistic = min(b, c), pvalue = min(1, 2 * scipy.stats.binom.cdf(min(b, c), b + c, 0.5)).",
+)
+def test_exact_test_matches_statsmodels_and_binomtest(validation):
+    for b, c in EXACT_TABLES:
+        case = f"b={b}, c={c}, exact=True"
+        result = validation.mcnemar_from_counts(b, c, exact=True)
+        expected = statsmodels_test(b, c, exact=True)
+        assert (result.b, result.c, result.exact) == (b, c, True), case
+        assert result.statistic == pytest.approx(float(expected.statistic)), case
+        assert 0.0 <= result.pvalue <= 1.0, f"{case}: a p-value is a probability (cap it at 1)"
+        assert result.pvalue == pytest.approx(float(expected.pvalue), rel=1e-9, abs=1e-300), case
+        binomtest = stats.binomtest(min(b, c), b + c, 0.5).pvalue
+        assert result.pvalue == pytest.approx(binomtest, rel=1e-6), case
+
+
+@pytest.mark.exercise(
+    "4.1",
+    points=1,
+    hint="Chi-square with continuity correction: (|b - c| - 1)**2 / (b + c) in floats, pvalue = chi2.sf(stat, 1).",
+)
+def test_chi_square_matches_statsmodels(validation):
+    for b, c in CHI2_TABLES:
+        case = f"b={b}, c={c}, exact=False"
+        result = validation.mcnemar_from_counts(np.int64(b), np.int64(c), exact=False)
+        expected = statsmodels_test(b, c, exact=False)
+        assert (result.b, result.c, result.exact) == (b, c, False), case
+        assert isinstance(result.b, int) and isinstance(result.pvalue, float), (
+            f"{case}: return Python int counts and float p-values"
+        )
+        assert result.statistic == pytest.approx(float(expected.statistic), rel=1e-12), case
+        assert result.pvalue == pytest.approx(float(expected.pvalue), rel=1e-9, abs=1e-300), case
+
+
+@pytest.mark.exercise(
+    "4.1",
+    points=1,
+    hint="exact=None: the exact test when b + c < 25, else chi-square; b + c == 0 gives statistic 0.0 and pvalue 1.0.",
+)
+def test_default_choice_and_no_discordant_pairs(validation):
+    for b, c in [(0, 24), (11, 13), (20, 4)]:  # b + c = 24: exact
+        result = validation.mcnemar_from_counts(b, c)
+        assert result.exact is True, f"b + c = {b + c} < 25: use the exact test"
+        assert result.pvalue == pytest.approx(float(statsmodels_test(b, c, True).pvalue))
+    for b, c in [(0, 25), (12, 13), (100, 70)]:  # b + c >= 25: chi-square
+        result = validation.mcnemar_from_counts(b, c)
+        assert result.exact is False, f"b + c = {b + c} >= 25: use the chi-square test"
+        assert result.pvalue == pytest.approx(float(statsmodels_test(b, c, False).pvalue))
+    for exact in (None, True, False):
+        result = validation.mcnemar_from_counts(0, 0, exact=exact)
+        assert (result.statistic, result.pvalue) == (0.0, 1.0), "no discordant pair: p = 1.0"
+
+
+@pytest.mark.exercise(
+    "4.1", points=1, hint="Check the counts first: a negative count is a ValueError."
+)
+def test_counts_must_be_non_negative_whole_numbers(validation):
+    for b, c in [(-1, 3), (3, -1), (2.5, 3)]:
+        with pytest.raises(ValueError):
+            validation.mcnemar_from_counts(b, c)
+
+
+@pytest.mark.exercise(
+    "4.1", points=1, hint="Compare your function with statsmodels' mcnemar on many tables."
+)
+@HYPOTHESIS
+@given(
+    b=st.integers(0, 5000),
+    c=st.integers(0, 5000),
+    exact=st.sampled_from([None, True, False]),
+)
+def test_any_table_matches_statsmodels(validation, b, c, exact):
+    result = validation.mcnemar_from_counts(b, c, exact=exact)
+    use_exact = (b + c < 25) if exact is None else exact
+    assert result.exact is use_exact
+    if b + c == 0:
+        assert result.pvalue == 1.0
+        return
+    expected = statsmodels_test(b, c, exact=use_exact)
+    assert result.statistic == pytest.approx(float(expected.statistic), rel=1e-12)
+    assert result.pvalue == pytest.approx(float(expected.pvalue), rel=1e-8, abs=1e-300)
+
+
+# --------------------------------------------------------------------------- 4.2
+def discordant(y_true, champion, challenger) -> tuple[int, int]:
+    """(b, c) from a 2x2 table of "champion right" against "challenger right"."""
+    t, m1, m2 = (np.asarray(a, dtype=object) for a in (y_true, champion, challenger))
+    table = confusion_matrix(m1 == t, m2 == t, labels=[True, False])
+    return int(table[0, 1]), int(table[1, 0])
+
+
+def paired_case(kind: str):
+    rng = np.random.default_rng(abs(hash(kind)) % 2**32)
+    n = 400
+    if kind == "binary":
+        y = rng.integers(0, 2, n)
+        return y, np.where(rng.random(n) < 0.8, y, 1 - y), np.where(rng.random(n) < 0.9, y, 1 - y)
+    if kind == "multiclass":  # a wrong prediction may still agree with the other model's
+        y = rng.integers(0, 4, n)
+        wrong1, wrong2 = (y + rng.integers(1, 4, n)) % 4, (y + rng.integers(1, 4, n)) % 4
+        return (
+            y,
+            np.where(rng.random(n) < 0.7, y, wrong1),
+            np.where(rng.random(n) < 0.75, y, wrong2),
+        )
+    if kind == "strings-series":  # Series with different indexes: compare positions
+        names = np.array(["cat", "dog", "bird"], dtype=object)
+        y = rng.integers(0, 3, n)
+        p1 = np.where(rng.random(n) < 0.6, y, (y + 1) % 3)
+        p2 = np.where(rng.random(n) < 0.8, y, (y + 2) % 3)
+        return (
+            pd.Series(names[y], index=rng.permutation(n)),
+            pd.Series(names[p1]),
+            pd.Series(names[p2], index=np.arange(n) + 1000),
+        )
+    if kind == "lists-few":  # b + c < 25: exact by default
+        y = [1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 2, 2]
+        return y, [1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 2, 0], [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 2]
+    raise ValueError(kind)
+
+
+@pytest.mark.exercise(
+    "4.2",
+    points=2,
+    hint="right = (pred == y_true) on numpy arrays; b = count(champion right & challenger wrong), c the reverse.",
+)
+def test_mcnemar_test_counts_discordant_pairs(validation):
+    for kind in ["binary", "multiclass", "strings-series", "lists-few"]:
+        y, champion, challenger = paired_case(kind)
+        b, c = discordant(y, champion, challenger)
+        result = validation.mcnemar_test(y, champion, challenger)
+        assert (result.b, result.c) == (b, c), f"{kind} labels: (b, c)"
+        expected = statsmodels_test(b, c, exact=b + c < 25)
+        assert result.exact is (b + c < 25), f"{kind} labels: exact"
+        assert result.pvalue == pytest.approx(float(expected.pvalue)), f"{kind} labels: p-value"
+
+
+@pytest.mark.exercise(
+    "4.2", points=1, hint="Pass exact through to mcnemar_from_counts; identical models give p = 1."
+)
+def test_mcnemar_test_passes_exact_and_handles_identical_models(validation):
+    y, champion, challenger = paired_case("multiclass")
+    b, c = discordant(y, champion, challenger)
+    forced = validation.mcnemar_test(y, champion, challenger, exact=True)
+    assert forced.exact is True
+    assert forced.pvalue == pytest.approx(float(statsmodels_test(b, c, True).pvalue))
+    same = validation.mcnemar_test(y, champion, np.array(champion))
+    assert (same.b, same.c, same.pvalue) == (0, 0, 1.0)
+    # Swapping the models swaps b and c.
+    swapped = validation.mcnemar_test(y, challenger, champion)
+    assert (swapped.b, swapped.c) == (c, b)
+
+
+@pytest.mark.exercise(
+    "4.2",
+    points=1,
+    hint="Call check_labels(y_true=..., champion_pred=..., challenger_pred=...) first: it raises ValueError.",
+)
+def test_mcnemar_test_rejects_bad_input(validation):
+    with pytest.raises(ValueError):
+        validation.mcnemar_test([0, 1, 1], [0, 1], [0, 1, 1])  # lengths differ
+    with pytest.raises(ValueError):
+        validation.mcnemar_test([], [], [])
+    with pytest.raises(ValueError):  # strings never equal numbers: all "wrong" silently
+        validation.mcnemar_test(["0", "1", "1"], [0, 1, 1], [0, 1, 0])
+
+
+# --------------------------------------------------------------------------- 4.3
+def sklearn_metrics(y_true, y_pred, labels=None) -> dict:
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    if labels is None:
+        labels = np.union1d(np.unique(t), np.unique(p))
+    expected = {"accuracy": accuracy_score(t, p)}
+    for average in ("macro", "weighted"):
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            t, p, labels=labels, average=average, zero_division=0
+        )
+        expected |= {
+            f"precision_{average}": precision,
+            f"recall_{average}": recall,
+            f"f1_{average}": f1,
+        }
+    per_class = precision_recall_fscore_support(t, p, labels=labels, zero_division=0)
+    return {
+        "overall": expected,
+        "labels": list(labels),
+        "per_class": per_class,
+        "cm": confusion_matrix(t, p, labels=labels),
+    }
+
+
+def assert_matches_sklearn(result, y_true, y_pred, labels=None, case=""):
+    expected = sklearn_metrics(y_true, y_pred, labels)
+    where = f"{case}, labels={labels}: " if case or labels is not None else ""
+    for name, value in expected["overall"].items():
+        assert isinstance(result[name], float), f"{where}{name} should be a Python float"
+        assert result[name] == pytest.approx(value, abs=1e-12), f"{where}{name}"
+    assert list(result["labels"]) == expected["labels"], f"{where}labels"
+    precision, recall, f1, support = expected["per_class"]
+    assert list(result["per_class"]) == expected["labels"], f"{where}per_class keys, in order"
+    for i, label in enumerate(expected["labels"]):
+        entry = result["per_class"][label]
+        for name, values in [("precision", precision), ("recall", recall), ("f1", f1)]:
+            assert entry[name] == pytest.approx(values[i], abs=1e-12), f"{where}{name} {label!r}"
+        assert entry["support"] == support[i], f"{where}support {label!r}"
+    cm = result["confusion_matrix"]
+    assert isinstance(cm, pd.DataFrame), f"{where}confusion_matrix should be a DataFrame"
+    assert list(cm.index) == expected["labels"] and list(cm.columns) == expected["labels"]
+    np.testing.assert_array_equal(cm.to_numpy(), expected["cm"], err_msg=f"{where}matrix")
+
+
+def metrics_case(kind: str):
+    rng = np.random.default_rng(len(kind))
+    n = 300
+    if kind == "binary":
+        y = rng.integers(0, 2, n)
+        return y, np.where(rng.random(n) < 0.85, y, 1 - y)
+    if kind == "multiclass-never-predicted":  # class 3 is never predicted
+        y = rng.integers(0, 4, n)
+        return y, np.where(y == 3, rng.integers(0, 3, n), y)
+    if kind == "strings-extra-class":  # "emu" never true, "bird" never predicted
+        names = np.array(["cat", "dog", "bird", "emu"], dtype=object)
+        y = rng.integers(0, 3, n)
+        pred = np.where(rng.random(n) < 0.7, y, rng.choice([0, 1, 3], n))
+        pred[y == 2] = rng.choice([0, 1, 3], int((y == 2).sum()))
+        return pd.Series(names[y], index=rng.permutation(n)), list(names[pred])
+    if kind == "single-class":
+        return np.full(20, 5), np.full(20, 5)
+    if kind == "floats":
+        y = rng.integers(0, 3, n).astype(float)
+        return y, np.roll(y, 1)
+    raise ValueError(kind)
+
+
+@pytest.mark.exercise(
+    "4.3",
+    points=2,
+    hint="Labels = sorted union of both arrays; cm via np.bincount(t * k + p, minlength=k*k); each ratio 0.0 when its denominator is 0.",
+)
+def test_metrics_match_sklearn(validation):
+    kinds = ["binary", "multiclass-never-predicted", "strings-extra-class", "single-class"]
+    for kind in [*kinds, "floats"]:
+        y_true, y_pred = metrics_case(kind)
+        result = validation.classification_metrics(y_true, y_pred)
+        assert_matches_sklearn(result, y_true, y_pred, case=kind)
+
+
+@pytest.mark.exercise(
+    "4.3",
+    points=1,
+    hint="With labels given: report those classes in that order; accuracy still counts all rows.",
+)
+def test_metrics_with_explicit_labels(validation):
+    y_true, y_pred = metrics_case("multiclass-never-predicted")
+    for labels in ([3, 1, 0, 2], [2, 0], [0, 1, 2, 3, 7]):
+        result = validation.classification_metrics(y_true, y_pred, labels=labels)
+        assert_matches_sklearn(result, y_true, y_pred, labels=labels)
+
+
+@pytest.mark.exercise(
+    "4.3", points=1, hint="Compare your metrics with scikit-learn on many random label arrays."
+)
+@HYPOTHESIS
+@given(pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), min_size=1, max_size=200))
+def test_metrics_match_sklearn_on_random_labels(validation, pairs):
+    y_true, y_pred = (np.array(a) for a in zip(*pairs, strict=True))
+    assert_matches_sklearn(validation.classification_metrics(y_true, y_pred), y_true, y_pred)
+
+
+@pytest.mark.exercise(
+    "4.3", points=1, hint="Start with check_labels(y_true=..., y_pred=...): it raises ValueError."
+)
+def test_metrics_reject_bad_input(validation):
+    with pytest.raises(ValueError):
+        validation.classification_metrics([0, 1, 2], [0, 1])
+    with pytest.raises(ValueError):
+        validation.classification_metrics([], [])
+    with pytest.raises(ValueError):
+        validation.classification_metrics(["a", "b"], [0, 1])
+
+
+# --------------------------------------------------------------------------- 4.4
+def metrics_with(improved: int, ties: int = 0) -> tuple[dict, dict]:
+    """Champion and challenger metrics: the challenger better on the first `improved`
+    metrics, equal on the next `ties`, worse on the rest."""
+    champion = dict.fromkeys(COMPARED, 0.8)
+    challenger = {}
+    for i, name in enumerate(COMPARED):
+        if i < improved:
+            challenger[name] = 0.85
+        elif i < improved + ties:
+            challenger[name] = 0.8
+        else:
+            challenger[name] = 0.75
+    return champion, challenger
+
+
+# (p-value, b, c, improved, ties, confidence) -> decision, from the rules in the docstring.
+RULES = [
+    (0.20, 10, 20, 7, 0, 0.95, "insufficient_evidence"),
+    (0.06, 2, 40, 7, 0, 0.95, "insufficient_evidence"),
+    (0.03, 2, 40, 7, 0, 0.99, "insufficient_evidence"),
+    (0.03, 2, 40, 7, 0, 0.95, "promote"),
+    (0.001, 40, 2, 0, 0, 0.95, "keep_champion"),
+    (0.001, 40, 2, 4, 0, 0.95, "keep_champion"),
+    (0.001, 2, 40, 6, 0, 0.95, "promote"),
+    (0.001, 2, 40, 5, 0, 0.95, "conditional_promote"),
+    (0.001, 2, 40, 4, 0, 0.95, "conditional_promote"),
+    (0.001, 2, 40, 3, 0, 0.95, "keep_champion"),
+    (0.001, 2, 40, 5, 2, 0.95, "conditional_promote"),  # ties are not improvements
+    (0.001, 2, 40, 3, 4, 0.95, "keep_champion"),
+]
+
+
+@pytest.mark.exercise(
+    "4.4",
+    points=3,
+    hint="In order: not significant -> insufficient; c < b -> keep; share >= 0.75 -> promote; >= 0.5 -> conditional; else keep.",
+)
+def test_decision_rules(validation):
+    for pvalue, b, c, improved, ties, confidence, decision in RULES:
+        case = (
+            f"p={pvalue}, b={b}, c={c}, {improved} metrics better, {ties} equal, "
+            f"confidence {confidence}"
+        )
+        champion, challenger = metrics_with(improved, ties)
+        test = validation.McNemarResult(b=b, c=c, statistic=1.0, pvalue=pvalue, exact=False)
+        result = validation.recommend(champion, challenger, test, confidence=confidence)
+        assert result.decision == decision, case
+        assert result.promote is (decision == "promote"), f"{case}: promote only on 'promote'"
+        assert result.significant is (pvalue < 1 - confidence), case
+        assert tuple(result.improved) == COMPARED[:improved], case
+        assert result.share_improved == pytest.approx(improved / len(COMPARED)), case
+        assert isinstance(result.reason, str) and result.reason, f"{case}: give a reason"
+
+
+@pytest.mark.exercise(
+    "4.4",
+    points=1,
+    hint="Raise ValueError when confidence is not strictly between 0 and 1 or a metric is missing.",
+)
+def test_recommend_rejects_bad_input(validation):
+    champion, challenger = metrics_with(7)
+    test = validation.McNemarResult(b=1, c=30, statistic=25.0, pvalue=1e-6, exact=False)
+    for confidence in (0.0, 1.0, 95):
+        with pytest.raises(ValueError):
+            validation.recommend(champion, challenger, test, confidence=confidence)
+    with pytest.raises(ValueError):
+        validation.recommend({"accuracy": 0.5}, challenger, test)
+
+
+# --------------------------------------------------------------------------- 4.5
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = data.load_classification("breast_cancer")
+    X_train, X_test, y_train, y_test = data.split(X, y, random_state=0)
+    return SimpleNamespace(X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
+
+
+def register(model, cancer, model_name: str) -> str:
+    """Fit, log and register one version; returns the version number."""
+    model.fit(cancer.X_train, cancer.y_train)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(cancer.X_train, model.predict(cancer.X_train)),
+            serialization_format="cloudpickle",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            registered_model_name=model_name,
+        )
+    return str(info.registered_model_version)
+
+
+@pytest.fixture(scope="module")
+def registered(mlflow_tracking_uri, client, cancer):
+    """A weak v1 (always the majority class) and a strong v2 of one registered model."""
+    mlflow.set_experiment(fresh_name("training"))
+    name = fresh_name("cancer")
+    weak = DummyClassifier(strategy="most_frequent")
+    strong = RandomForestClassifier(n_estimators=25, max_depth=4, random_state=0)
+    versions = (register(weak, cancer, name), register(strong, cancer, name))
+    return SimpleNamespace(name=name, weak=weak, strong=strong, versions=versions)
+
+
+def aliases(client, name) -> dict[str, str]:
+    return dict(client.get_registered_model(name).aliases)
+
+
+def runs_in(client, experiment_name):
+    experiment = client.get_experiment_by_name(experiment_name)
+    assert experiment is not None, f"no experiment {experiment_name!r}: log the run there"
+    return client.search_runs([experiment.experiment_id])
+
+
+@pytest.fixture(scope="module")
+def promotion(mlflow_tracking_uri, client, registered, cancer):
+    """champion = v1 (weak), challenger = v2 (strong): first a dry run, then auto-promote."""
+    validation = target.load("validation")
+    weak_v, strong_v = registered.versions
+    client.set_registered_model_alias(registered.name, "champion", weak_v)
+    client.set_registered_model_alias(registered.name, "challenger", strong_v)
+    experiment = fresh_name("validation")
+    dry = validation.validate_challenger(
+        registered.name, cancer.X_test, cancer.y_test, experiment_name=experiment
+    )
+    after_dry = aliases(client, registered.name)
+    real = validation.validate_challenger(
+        registered.name,
+        cancer.X_test,
+        cancer.y_test,
+        auto_promote=True,
+        experiment_name=experiment,
+        tracking_uri=mlflow_tracking_uri,
+    )
+    return SimpleNamespace(
+        dry=dry, real=real, after_dry=after_dry, after=aliases(client, registered.name),
+        experiment=experiment,
+    )  # fmt: skip
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=2,
+    hint="Promote only if auto_promote and recommendation.promote: champion -> challenger's version, previous_champion -> old one, delete @challenger.",
+)
+def test_promotion_moves_the_aliases(registered, promotion):
+    weak_v, strong_v = registered.versions
+    assert promotion.after_dry == {"champion": weak_v, "challenger": strong_v}, (
+        "without auto_promote=True no alias may move"
+    )
+    assert promotion.dry.promoted is False and promotion.dry.recommendation.decision == "promote"
+    assert promotion.real.promoted is True
+    assert promotion.after == {"champion": strong_v, "previous_champion": weak_v}
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=2,
+    hint="Score both versions on X_test, then classification_metrics, mcnemar_test and recommend.",
+)
+def test_validation_result_compares_the_right_models(registered, promotion, cancer):
+    weak_v, strong_v = registered.versions
+    result = promotion.real
+    assert (result.champion_version, result.challenger_version) == (weak_v, strong_v)
+    weak_pred = registered.weak.predict(cancer.X_test)
+    strong_pred = registered.strong.predict(cancer.X_test)
+    b, c = discordant(cancer.y_test, weak_pred, strong_pred)
+    assert (result.mcnemar.b, result.mcnemar.c) == (b, c)
+    expected_p = float(statsmodels_test(b, c, exact=b + c < 25).pvalue)
+    assert result.mcnemar.pvalue == pytest.approx(expected_p)
+    for metrics, pred in [(result.champion_metrics, weak_pred), (result.challenger_metrics, strong_pred)]:  # fmt: skip
+        expected = sklearn_metrics(cancer.y_test, pred)["overall"]
+        for name, value in expected.items():
+            assert metrics[name] == pytest.approx(value), name
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=2,
+    hint="One run per validation: params, champion_*/challenger_*/mcnemar_* metrics, tags decision and promoted, 3 artifacts.",
+)
+def test_validation_run_is_recorded(client, registered, promotion, cancer):
+    runs = runs_in(client, promotion.experiment)
+    assert len(runs) == 2, "one run per validate_challenger call"
+    run = client.get_run(promotion.real.run_id)
+    weak_v, strong_v = registered.versions
+    assert run.data.params.get("champion_version") == weak_v
+    assert run.data.params.get("challenger_version") == strong_v
+    assert run.data.params.get("model_name") == registered.name
+    assert run.data.tags.get("decision") == "promote"
+    assert run.data.tags.get("promoted") == "true"
+    assert client.get_run(promotion.dry.run_id).data.tags.get("promoted") == "false"
+    metrics = run.data.metrics
+    for role, model in [("champion", registered.weak), ("challenger", registered.strong)]:
+        expected = sklearn_metrics(cancer.y_test, model.predict(cancer.X_test))["overall"]
+        for name, value in expected.items():
+            assert metrics.get(f"{role}_{name}") == pytest.approx(value), f"{role}_{name}"
+    assert metrics.get("mcnemar_pvalue") == pytest.approx(promotion.real.mcnemar.pvalue)
+    assert metrics.get("mcnemar_b") == promotion.real.mcnemar.b
+    assert metrics.get("mcnemar_c") == promotion.real.mcnemar.c
+    assert metrics.get("promoted") == 1.0
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
+    wanted = {"metrics_comparison.png", "confusion_matrices.png", "validation.json"}
+    assert wanted <= logged, f"missing artifacts: {sorted(wanted - logged)}"
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=1,
+    hint="Tag both versions: validation_run_id, validation_role, validation_decision, validation_pvalue.",
+)
+def test_both_versions_are_tagged(client, registered, promotion):
+    weak_v, strong_v = registered.versions
+    for version, role in [(weak_v, "champion"), (strong_v, "challenger")]:
+        tags = client.get_model_version(registered.name, version).tags
+        assert tags.get("validation_run_id") == promotion.real.run_id, f"version {version}"
+        assert tags.get("validation_role") == role
+        assert tags.get("validation_decision") == "promote"
+        assert float(tags.get("validation_pvalue")) == pytest.approx(promotion.real.mcnemar.pvalue)
+
+
+@pytest.fixture(scope="module")
+def kept(mlflow_tracking_uri, client, registered, cancer, promotion):
+    """The weak model challenging the (now strong) champion, by explicit versions."""
+    validation = target.load("validation")
+    weak_v, strong_v = registered.versions
+    before = aliases(client, registered.name)
+    result = validation.validate_challenger(
+        registered.name,
+        cancer.X_test,
+        cancer.y_test,
+        champion_version=strong_v,
+        challenger_version=weak_v,
+        auto_promote=True,
+        experiment_name=promotion.experiment,
+    )
+    return SimpleNamespace(result=result, before=before, after=aliases(client, registered.name))
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=1,
+    hint="A worse challenger: decision keep_champion, promoted False, and no alias moves.",
+)
+def test_a_worse_challenger_is_not_promoted(client, kept):
+    assert kept.result.recommendation.decision == "keep_champion"
+    assert kept.result.promoted is False
+    assert kept.after == kept.before, "nothing may be promoted by accident"
+    assert client.get_run(kept.result.run_id).data.tags.get("promoted") == "false"
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=1,
+    hint="No version has the champion alias: promote the challenger as the first model (mcnemar None).",
+)
+def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
+    validation = target.load("validation")
+    name = fresh_name("first")
+    mlflow.set_experiment(fresh_name("training"))
+    version = register(DummyClassifier(strategy="prior"), cancer, name)
+    client.set_registered_model_alias(name, "challenger", version)
+    result = validation.validate_challenger(
+        name,
+        cancer.X_test,
+        cancer.y_test,
+        auto_promote=True,
+        experiment_name=fresh_name("validation"),
+    )
+    assert result.champion_version is None and result.mcnemar is None
+    assert result.recommendation.decision == "promote" and result.promoted is True
+    assert aliases(client, name) == {"champion": version}
+    run = client.get_run(result.run_id)
+    assert run.data.params.get("champion_version") == "none"
+    assert client.get_model_version(name, version).tags.get("validation_role") == "challenger"
+
+
+@pytest.mark.exercise(
+    "4.5",
+    points=1,
+    hint="Raise ValueError (and change nothing) for: same version twice, a model that cannot score X_test, X/y lengths differ.",
+)
+def test_bad_validations_change_nothing(client, registered, cancer, kept):
+    validation = target.load("validation")
+    weak_v, strong_v = registered.versions
+    before = aliases(client, registered.name)
+    experiment = experiment_of(client, kept.result.run_id)
+    runs_before = len(runs_in(client, experiment))
+    bad_calls = [
+        dict(champion_version=strong_v, challenger_version=strong_v),
+        dict(
+            champion_version=strong_v,
+            challenger_version=weak_v,
+            X_test=cancer.X_test.drop(columns=cancer.X_test.columns[0]),
+        ),
+        dict(champion_version=strong_v, challenger_version=weak_v, y_test=cancer.y_test.iloc[:-1]),
+        dict(champion_alias="champion", challenger_alias="no-such-alias"),
+    ]
+    for call in bad_calls:
+        kwargs = {"X_test": cancer.X_test, "y_test": cancer.y_test, **call}
+        with pytest.raises(ValueError):
+            validation.validate_challenger(
+                registered.name,
+                kwargs.pop("X_test"),
+                kwargs.pop("y_test"),
+                auto_promote=True,
+                experiment_name=experiment,
+                **kwargs,
+            )
+    assert aliases(client, registered.name) == before
+    assert len(runs_in(client, experiment)) == runs_before, "a failed validation logs no run"
+
+
+def experiment_of(client, run_id: str) -> str:
+    return client.get_experiment(client.get_run(run_id).info.experiment_id).name

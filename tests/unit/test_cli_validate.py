@@ -1,0 +1,186 @@
+"""`mlops-course validate`: exit codes (0 promoted, 1 not, 2 error), output, and what moved.
+
+Runs in-process against the session's MLflow server; models are registered here with MLflow's
+own API, so the tests do not depend on module 02.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import mlflow
+import mlflow.sklearn
+import pytest
+import sklearn
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+
+from mlops_course import data, naming
+from mlops_course.cli import main
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = data.load_classification("breast_cancer")
+    return data.split(X, y)  # the same split as `--dataset breast_cancer`
+
+
+@pytest.fixture(scope="module")
+def client(mlflow_tracking_uri) -> MlflowClient:
+    return MlflowClient(mlflow_tracking_uri)
+
+
+@pytest.fixture
+def make_model(mlflow_tracking_uri, client, cancer):
+    """Register versions of a fresh model: make_model("weak", "strong") -> (name, versions)."""
+    X_train, _, y_train, _ = cancer
+    mlflow.set_experiment(f"{naming.student()}/cli-validate-training")
+
+    def make(*kinds: str) -> tuple[str, list[str]]:
+        name = f"{naming.student()}.cli-validate-{uuid.uuid4().hex[:8]}"
+        versions = []
+        for kind in kinds:
+            model = (
+                DummyClassifier(strategy="most_frequent")
+                if kind == "weak"
+                else RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0)
+            ).fit(X_train, y_train)
+            with mlflow.start_run():
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="model",
+                    signature=infer_signature(X_train, model.predict(X_train)),
+                    serialization_format="cloudpickle",
+                    pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+                    registered_model_name=name,
+                )
+            versions.append(str(info.registered_model_version))
+        return name, versions
+
+    return make
+
+
+@pytest.fixture
+def experiment() -> str:
+    return f"{naming.student()}/cli-validate-{uuid.uuid4().hex[:8]}"
+
+
+def aliases(client, name) -> dict[str, str]:
+    return dict(client.get_registered_model(name).aliases)
+
+
+def run_count(client, experiment_name) -> int:
+    found = client.get_experiment_by_name(experiment_name)
+    return 0 if found is None else len(client.search_runs([found.experiment_id]))
+
+
+def test_dry_run_then_auto_promote(make_model, client, experiment, capsys, tmp_path):
+    name, (weak, strong) = make_model("weak", "strong")
+    client.set_registered_model_alias(name, "champion", weak)
+    client.set_registered_model_alias(name, "challenger", strong)
+    base = ["validate", "--model-name", name, "--dataset", "breast_cancer"]
+    base += ["--experiment", experiment]
+
+    assert main(base) == 1, "without --auto-promote nothing is promoted: exit 1"
+    out = capsys.readouterr().out
+    assert "Recommendation: promote" in out and "McNemar's test" in out and "f1_macro" in out
+    assert "--auto-promote" in out
+    assert aliases(client, name) == {"champion": weak, "challenger": strong}
+
+    plots = tmp_path / "plots"
+    assert main([*base, "--auto-promote", "--save-plots", str(plots), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["promoted"] is True and summary["decision"] == "promote"
+    assert (summary["champion_version"], summary["challenger_version"]) == (weak, strong)
+    assert summary["mcnemar"]["c"] > summary["mcnemar"]["b"]
+    assert set(summary["metrics"]) >= {"accuracy", "f1_macro", "precision_weighted"}
+    assert aliases(client, name) == {"champion": strong, "previous_champion": weak}
+    assert sorted(p.name for p in plots.iterdir()) == [
+        "confusion_matrices.png",
+        "metrics_comparison.png",
+    ]
+    assert run_count(client, experiment) == 2
+
+
+def test_worse_challenger_from_a_csv_is_not_promoted(
+    make_model, client, cancer, experiment, capsys, tmp_path
+):
+    name, (weak, strong) = make_model("weak", "strong")
+    client.set_registered_model_alias(name, "champion", strong)
+    _, X_test, _, y_test = cancer
+    csv = tmp_path / "holdout.csv"
+    X_test.assign(label=y_test).to_csv(csv, index=False)
+    args = ["validate", "--model-name", name, "--challenger-version", weak, "--auto-promote"]
+    args += ["--test-data", str(csv), "--target-column", "label", "--experiment", experiment]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "keep_champion" in out and "Not promoted" in out
+    assert aliases(client, name) == {"champion": strong}
+
+
+def test_first_model_is_promoted_with_a_note(make_model, client, experiment, capsys):
+    name, (only,) = make_model("strong")
+    client.set_registered_model_alias(name, "challenger", only)
+    args = ["validate", "--model-name", name, "--dataset", "breast_cancer", "--auto-promote"]
+    assert main([*args, "--experiment", experiment]) == 0
+    out = capsys.readouterr().out
+    assert "No champion yet" in out and "not run" in out
+    assert aliases(client, name) == {"champion": only}
+
+
+def test_bad_input_exits_2_and_changes_nothing(
+    make_model, client, cancer, experiment, capsys, tmp_path
+):
+    name, (weak, strong) = make_model("weak", "strong")
+    client.set_registered_model_alias(name, "champion", weak)
+    client.set_registered_model_alias(name, "challenger", strong)
+    _, X_test, _, y_test = cancer
+    no_column = tmp_path / "no_column.csv"
+    X_test.drop(columns="mean_radius").assign(target=y_test).to_csv(no_column, index=False)
+    no_target = tmp_path / "no_target.csv"
+    X_test.to_csv(no_target, index=False)
+    base = ["validate", "--model-name", name, "--experiment", experiment, "--auto-promote"]
+    cases = {
+        "cannot score": [*base, "--test-data", str(no_column)],
+        "no column 'target'": [*base, "--test-data", str(no_target)],
+        "does not exist": [*base, "--test-data", str(tmp_path / "missing.csv")],
+        "no hold-out data": base,
+        "not both": [*base, "--test-data", str(no_column), "--dataset", "iris"],
+        "both champion and challenger": [
+            *base,
+            "--dataset",
+            "breast_cancer",
+            "--champion-version",
+            strong,
+            "--challenger-version",
+            strong,
+        ],
+        "no version 9": [*base, "--dataset", "breast_cancer", "--challenger-version", "9"],
+        "alias @nobody": [*base, "--dataset", "breast_cancer", "--challenger-alias", "nobody"],
+        "--confidence": [*base, "--dataset", "breast_cancer", "--confidence", "95"],
+        "not found": [
+            "validate",
+            "--model-name",
+            f"{name}-missing",
+            "--dataset",
+            "breast_cancer",
+        ],
+    }
+    for expected, args in cases.items():
+        assert main(args) == 2, expected
+        err = capsys.readouterr().err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("error: ") and expected in last, (expected, err)
+        assert "Traceback" not in err
+    assert aliases(client, name) == {"champion": weak, "challenger": strong}
+    assert run_count(client, experiment) == 0, "a failed validation logs no run"
+
+
+def test_alias_and_version_are_exclusive(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "--model-name", "m", "--champion-alias", "a", "--champion-version", "1"])
+    assert exit_info.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err
