@@ -1,0 +1,203 @@
+"""``mlops-course serve`` and ``mlops-course predict batch|realtime`` against a real server."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+import pytest
+import sklearn
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from sklearn.linear_model import LogisticRegression
+
+from mlops_course import cli, data, naming
+from mlops_course.serving_tools import free_port, venv_env
+
+
+@pytest.fixture(scope="module")
+def registered(mlflow_tracking_uri):
+    X, y = data.load_classification("iris")
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    name = naming.model_name(f"test-cli-serve-{uuid.uuid4().hex[:8]}")
+    mlflow.set_experiment(f"{naming.student()}/tests/cli-serve")
+    with mlflow.start_run() as run:
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(X, model.predict(X)),
+            serialization_format="cloudpickle",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            registered_model_name=name,
+        )
+    MlflowClient().set_registered_model_alias(name, "champion", "1")
+    return type("Reg", (), {"name": name, "model": model, "X": X, "run_id": run.info.run_id})
+
+
+def test_realtime_predict_one_row(registered, capsys):
+    code = cli.main(
+        [
+            "predict",
+            "realtime",
+            "--model-name",
+            registered.name,
+            "--predict",
+            "5.1,3.5,1.4,0.2",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    expected = registered.model.predict(
+        pd.DataFrame([[5.1, 3.5, 1.4, 0.2]], columns=registered.X.columns)
+    )
+    assert out[0]["prediction"] == expected[0]
+    assert out[0]["model_version"] == "1"
+    assert sum(out[0]["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_realtime_bad_row_is_explained(registered, capsys):
+    code = cli.main(
+        ["predict", "realtime", "--model-name", registered.name, "--predict", "5.1,abc"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "2 values" in err and "petal_width" in err
+
+
+def test_realtime_demo_and_run_id(registered, capsys):
+    assert (
+        cli.main(["predict", "realtime", "--model-name", registered.name, "--demo", "--json"]) == 0
+    )
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    args = ["predict", "realtime", "--run-id", registered.run_id, "--predict", "6,3,5,2", "--json"]
+    assert cli.main(args) == 0
+    assert json.loads(capsys.readouterr().out)[0]["prediction"] == 2
+
+
+def test_realtime_interactive_explains_bad_lines(registered, capsys, monkeypatch):
+    lines = (
+        "5.1,3.5,1.4,0.2\n1,2\nsepal_length=6,sepal_width=3,petal_length=5,petal_width=x\n\nquit\n"
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
+    assert cli.main(["predict", "realtime", "--model-name", registered.name]) == 0
+    out = capsys.readouterr().out
+    assert out.count("prediction:") == 1
+    assert out.count("not a valid row") == 2
+    assert "'petal_width'" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--model-name", "nobody.nothing"], "not found"),
+        (["--alias", "nope"], "alias 'nope'"),
+        ([], "--model-name"),
+        (["--run-id", "abc"], "not both"),
+        (["--version", "x"], "must be a number"),
+    ],
+    ids=["unknown-model", "unknown-alias", "no-model", "both", "bad-version"],
+)
+def test_model_errors_exit_2_with_advice(registered, capsys, argv, message):
+    base = ["predict", "realtime", "--predict", "1,2,3,4"]
+    if argv[:1] != ["--model-name"] and argv != []:
+        argv = ["--model-name", registered.name, *argv]
+    assert cli.main(base + argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_batch_writes_predictions_and_logs_a_run(registered, tmp_path, capsys):
+    source = registered.X.sample(1_234, replace=True, random_state=0)
+    source.to_csv(tmp_path / "in.csv", index=False)
+    argv = [
+        "predict", "batch", "--model-name", registered.name,
+        "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.csv"),
+        "--chunk-size", "500", "--log-to-mlflow", "--json",
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert summary["rows"] == len(out) == 1_234
+    assert out["prediction"].tolist() == registered.model.predict(source).tolist()
+    run = MlflowClient().get_run(summary["run_id"])
+    assert run.data.metrics["rows"] == 1_234
+    assert sum(v for k, v in run.data.metrics.items() if k.startswith("predicted_")) == 1_234
+
+
+def test_batch_pretty_output_and_sample(registered, tmp_path, capsys):
+    registered.X.head(40).to_csv(tmp_path / "in.csv", index=False)
+    argv = [
+        "predict", "batch", "--model-name", registered.name, "--input", str(tmp_path / "in.csv"),
+        "--output", str(tmp_path / "out.csv"), "--show-sample", "2",
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Prediction distribution" in out and "40 predictions" in out
+
+
+def test_batch_errors(registered, tmp_path, capsys):
+    base = [
+        "predict",
+        "batch",
+        "--model-name",
+        registered.name,
+        "--output",
+        str(tmp_path / "o.csv"),
+    ]
+    assert cli.main([*base, "--input", str(tmp_path / "missing.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    registered.X.drop(columns="petal_width").head(5).to_csv(tmp_path / "in.csv", index=False)
+    assert cli.main([*base, "--input", str(tmp_path / "in.csv")]) == 2
+    assert "petal_width" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists(), "nothing written on error"
+
+
+def test_serve_refuses_a_busy_port(registered, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["serve", "--model-name", registered.name, "--port", str(port)]) == 2
+    assert f"port {port}" in capsys.readouterr().err
+
+
+def test_serve_answers_over_http(registered, mlflow_tracking_uri):
+    port = free_port()
+    exe = Path(sys.executable).parent / "mlops-course"
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--model-name", registered.name, "--port", str(port)],
+        env=venv_env(mlflow_tracking_uri),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "mlops-course serve did not start"
+            time.sleep(0.2)
+        answer = httpx.post(f"{url}/predict", json={"features": [6.0, 3.0, 5.0, 2.0]}).json()
+        assert answer["prediction"] == 2 and answer["model_version"] == "1"
+        assert httpx.get(f"{url}/model/info").json()["name"] == registered.name
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
