@@ -7,6 +7,7 @@ Every loader returns ``X`` (a DataFrame with plain snake_case column names, no u
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -119,3 +120,132 @@ def split(
     return train_test_split(
         X, y, test_size=test_size, random_state=random_state, stratify=y if by_class else None
     )
+
+
+# ----------------------------------------------------------------------------- production stream
+STREAM_KINDS = ("none", "data", "concept")
+STREAM_FEATURES = ("age", "income", "tenure", "n_products", "region", "is_premium")
+STREAM_CATEGORICAL = ("region", "is_premium")
+_REGIONS = ("north", "south", "east", "west")
+
+
+@dataclass
+class ProductionBatch:
+    """One day of production traffic: the features, and the labels (which arrive later)."""
+
+    day: int
+    X: pd.DataFrame
+    y: pd.Series
+    drifted: bool
+
+
+@dataclass
+class ProductionStream:
+    """A simulated deployment: training data, then one batch a day, with the truth about drift.
+
+    Attributes:
+        kind: ``"none"``, ``"data"`` (feature distributions change, the label rule does not)
+            or ``"concept"`` (the label rule changes, the features do not).
+        drift_day: the first day whose batch is drawn from the drifted world (``None`` when
+            ``kind == "none"``).
+        drifted_columns: the features whose distribution changes (empty for concept drift).
+        reference_X, reference_y: the training data, drawn before any drift.
+        batches: one :class:`ProductionBatch` per day, days ``0 .. days - 1``.
+    """
+
+    kind: str
+    drift_day: int | None
+    drifted_columns: tuple[str, ...]
+    reference_X: pd.DataFrame
+    reference_y: pd.Series
+    batches: list[ProductionBatch] = field(default_factory=list)
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        """The categorical features (for drift tests that need to know)."""
+        return STREAM_CATEGORICAL
+
+
+def _stream_features(rng: np.random.Generator, n: int, drifted: bool) -> pd.DataFrame:
+    income_mean = np.log(52_000) + (0.35 if drifted else 0.0)  # incomes about 40 % higher
+    tenure_scale = 2.0 if drifted else 1.0  # the same mean, twice the spread
+    region_p = (0.1, 0.2, 0.3, 0.4) if drifted else (0.4, 0.3, 0.2, 0.1)
+    return pd.DataFrame(
+        {
+            "age": rng.normal(42, 12, n).clip(18, 90).round(),
+            "income": np.exp(rng.normal(income_mean, 0.4, n)).round(2),
+            "tenure": (6 + tenure_scale * rng.normal(0, 3, n)).clip(0, None).round(2),
+            "n_products": rng.choice([1, 2, 3, 4], size=n, p=(0.4, 0.3, 0.2, 0.1)),
+            "region": rng.choice(_REGIONS, size=n, p=region_p),
+            "is_premium": rng.binomial(1, 0.3, n),
+        }
+    )
+
+
+def _stream_labels(rng: np.random.Generator, X: pd.DataFrame, concept: bool) -> pd.Series:
+    # Churn: long tenure, many products and premium keep customers; low income loses them.
+    # Under concept drift, a competitor's offer makes loyal customers (long tenure) leave.
+    tenure_effect = 0.35 if concept else -0.35
+    premium_effect = 0.8 if concept else -0.8
+    logit = (
+        tenure_effect * (X["tenure"] - 6)
+        - 0.6 * (X["n_products"] - 2)
+        + premium_effect * X["is_premium"]
+        - 1.2 * (np.log(X["income"]) - np.log(52_000))
+        + 0.5 * (X["region"] == "south")
+    )
+    return pd.Series(rng.binomial(1, 1 / (1 + np.exp(-logit))), name="target", dtype="int64")
+
+
+def production_stream(
+    days: int = 60,
+    drift_day: int = 30,
+    *,
+    batch_size: int = 200,
+    reference_size: int = 1000,
+    kind: str = "data",
+    random_state: int = 0,
+) -> ProductionStream:
+    """A generated production stream of a churn classifier, with drift starting on a known day.
+
+    The features are ``age``, ``income``, ``tenure`` (numeric, many values), ``n_products``
+    (numeric, 4 values), ``region`` (categorical, 4 values) and ``is_premium`` (binary); the
+    label ``target`` is 1 when the customer churns. From ``drift_day`` on:
+
+    * ``kind="data"``: ``income``'s mean shifts up, ``tenure``'s variance doubles and
+      ``region``'s shares reverse; the label rule given the features is unchanged;
+    * ``kind="concept"``: the features keep their distribution, but the label rule changes
+      (long tenure and premium now go with churn), so a model's accuracy drops while no
+      feature drifts;
+    * ``kind="none"``: nothing changes (every alarm is a false alarm).
+
+    Args:
+        days: how many daily batches.
+        drift_day: the first drifted day (ignored for ``kind="none"``).
+        batch_size: rows per batch.
+        reference_size: rows of the training data (``reference_X``, ``reference_y``).
+        kind: ``"none"``, ``"data"`` or ``"concept"``.
+        random_state: the seed; the same arguments give the same stream.
+
+    Returns:
+        A :class:`ProductionStream` (training data, batches, and the truth about drift).
+    """
+    _check_name(kind, STREAM_KINDS, "stream kind")
+    if days < 1 or batch_size < 1 or reference_size < 1:
+        raise ValueError("days, batch_size and reference_size must be at least 1.")
+    rng = np.random.default_rng(random_state)
+    reference_X = _stream_features(rng, reference_size, drifted=False)
+    reference_y = _stream_labels(rng, reference_X, concept=False)
+    stream = ProductionStream(
+        kind=kind,
+        drift_day=None if kind == "none" else drift_day,
+        drifted_columns=("income", "tenure", "region") if kind == "data" else (),
+        reference_X=reference_X,
+        reference_y=reference_y,
+    )
+    for day in range(days):
+        drifted = kind != "none" and day >= drift_day
+        X = _stream_features(rng, batch_size, drifted=drifted and kind == "data")
+        y = _stream_labels(rng, X, concept=drifted and kind == "concept")
+        stream.batches.append(ProductionBatch(day=day, X=X, y=y, drifted=drifted))
+    return stream

@@ -1,0 +1,367 @@
+"""``mlops-course monitor track|report|check-degradation|drift|plot``.
+
+The reference monitoring tool, backed by the graded functions of ``solutions/monitoring.py``
+(through :func:`mlops_course.target.load`). Batches are tracked in the learner's monitoring
+experiment (``<student>/monitoring``, the notebook's) unless ``--experiment`` says otherwise.
+
+Exit codes: 0 fine; 1 the check found a problem (``check-degradation``: degraded,
+``drift``: dataset drift), so a scheduler can alert on it; 2 bad input or not enough data,
+with one line saying what exists and what to run, and nothing changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+PROG = "mlops-course monitor"
+DEFAULT_METRICS = ("accuracy", "f1_score")
+
+
+class MonitorInputError(ValueError):
+    """Bad input to a monitor command: the message says what exists and what to run."""
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "monitor",
+        help="track production batches, report, check degradation and drift, plot trends",
+        description="The course's reference monitoring tool (backed by solutions/monitoring.py).",
+    )
+    cmds = p.add_subparsers(dest="monitor_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: _usage(p))
+
+    def add(name: str, help_: str, func, *, experiment: bool = True):
+        c = cmds.add_parser(name, help=help_, description=help_)
+        c.add_argument("--json", action="store_true", help="print JSON, for scripts")
+        if experiment:
+            c.add_argument(
+                "--experiment", help="the monitoring experiment (default: <you>/monitoring)"
+            )
+        c.set_defaults(func=lambda args: _guarded(func, args))
+        return c
+
+    c = add("track", "score a batch with a registered model and track it in MLflow", run_track)
+    c.add_argument("--model-name", required=True, help="a registered model's name")
+    c.add_argument("--alias", default="champion", help="the version to use (default champion)")
+    c.add_argument("--input", required=True, type=Path, help="the batch's features (CSV)")
+    c.add_argument("--labels", type=Path, help="the true labels (CSV, one column or 'target')")
+    c.add_argument("--day", type=int, help="the batch's day (default: the day after the last)")
+
+    c = add("report", "summary statistics of the tracked metrics over the last days", run_report)
+    c.add_argument("--days", type=int, default=30)
+    c.add_argument("--metrics", nargs="+", default=list(DEFAULT_METRICS), metavar="METRIC")
+
+    c = add(
+        "check-degradation",
+        "compare the last window of a metric with a baseline; exit 1 when degraded",
+        run_check_degradation,
+    )
+    c.add_argument("--threshold", type=float, default=0.05, help="relative drop (0.05 = 5 %%)")
+    c.add_argument("--window", type=int, default=7, help="days in the recent window")
+    c.add_argument("--baseline", choices=["first", "preceding", "all"], default="preceding")
+    c.add_argument("--metric", default="accuracy")
+
+    c = add(
+        "drift",
+        "per-column drift of a current CSV against a reference CSV; exit 1 on dataset drift",
+        run_drift,
+        experiment=False,
+    )
+    c.add_argument("--reference", required=True, type=Path)
+    c.add_argument("--current", required=True, type=Path)
+    c.add_argument("--categorical", nargs="*", default=[], metavar="COLUMN")
+
+    c = add("plot", "trend plot of the tracked metrics, with the baseline band", run_plot)
+    c.add_argument("--days", type=int, default=30)
+    c.add_argument("--metrics", nargs="+", default=list(DEFAULT_METRICS), metavar="METRIC")
+    c.add_argument("--baseline-days", type=int, default=7, help="days forming the baseline band")
+    c.add_argument("--output", type=Path, default=Path("monitoring_trend.png"))
+
+
+def _usage(parser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _guarded(func, args) -> int:
+    try:
+        return func(args)
+    except MonitorInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+# ----------------------------------------------------------------------------- helpers
+def _monitoring():
+    from mlops_course import target
+
+    return target.load("monitoring", "solutions")
+
+
+def _tracking_uri() -> str:
+    import mlflow
+
+    from mlops_course import server
+
+    try:
+        uri = server.ensure_server().uri
+    except server.ServerError as exc:
+        raise MonitorInputError(f"{exc} Start one with `mlops-course server start`.") from exc
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def _experiment(args) -> str:
+    from mlops_course import naming
+
+    return args.experiment or naming.experiment_name("monitoring")
+
+
+def _read_csv(path: Path, what: str):
+    import pandas as pd
+
+    if not path.is_file():
+        raise MonitorInputError(f"{what} file {path} does not exist.")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        raise MonitorInputError(f"{what} file {path} is not a readable CSV: {exc}") from exc
+    if frame.empty:
+        raise MonitorInputError(f"{what} file {path} has no rows.")
+    return frame
+
+
+def _print_table(title: str, frame, *, index_name: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    if index_name is not None:
+        table.add_column(index_name)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for index, row in frame.iterrows():
+        cells = [_cell(v) for v in row]
+        table.add_row(*([str(index)] if index_name is not None else []), *cells)
+    Console().print(table)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.4g}"
+    return str(value)
+
+
+def _history(args, metrics, days: int):
+    """The report of the experiment, or a one-line error when there is nothing to report."""
+    from mlflow import MlflowClient
+
+    uri = _tracking_uri()
+    name = _experiment(args)
+    if MlflowClient(uri).get_experiment_by_name(name) is None:
+        raise MonitorInputError(
+            f"No monitoring experiment {name!r} on {uri}. Track a batch first: "
+            f"`{PROG} track --model-name NAME --input batch.csv`."
+        )
+    return _monitoring().monitoring_report(name, days=days, metrics=metrics, tracking_uri=uri)
+
+
+# ----------------------------------------------------------------------------- commands
+def run_track(args) -> int:
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    X = _read_csv(args.input, "Input")
+    y = None
+    if args.labels is not None:
+        labels = _read_csv(args.labels, "Labels")
+        if len(labels) != len(X):
+            raise MonitorInputError(
+                f"{args.labels} has {len(labels)} labels for {len(X)} rows in {args.input}."
+            )
+        y = labels["target"] if "target" in labels.columns else labels.iloc[:, 0]
+    uri = _tracking_uri()
+    client = MlflowClient(uri)
+    try:
+        version = client.get_model_version_by_alias(args.model_name, args.alias)
+    except MlflowException as exc:
+        names = sorted(m.name for m in client.search_registered_models(max_results=50))
+        raise MonitorInputError(
+            f"No version of {args.model_name!r} has the alias {args.alias!r}. Registered models: "
+            f"{', '.join(names) or 'none'}. See `mlops-course registry list`."
+        ) from exc
+    # MLflow prints download bars and run links on stdout: keep stdout for our own output.
+    with contextlib.redirect_stdout(sys.stderr):
+        model = mlflow.pyfunc.load_model(f"models:/{args.model_name}@{args.alias}")
+    name = _experiment(args)
+    day = args.day
+    if day is None:
+        experiment = client.get_experiment_by_name(name)
+        days = []
+        if experiment is not None:
+            runs = client.search_runs(
+                [experiment.experiment_id], "tags.`monitoring.day` != ''", max_results=50_000
+            )
+            days = [int(r.data.tags["monitoring.day"]) for r in runs]
+        day = max(days) + 1 if days else 0
+    with contextlib.redirect_stdout(sys.stderr):
+        run_id = _monitoring().track_batch(
+            model, X, day=day, experiment_name=name, y_true=y, tracking_uri=uri
+        )
+    metrics = MlflowClient(uri).get_run(run_id).data.metrics
+    result = {
+        "run_id": run_id,
+        "day": day,
+        "experiment": name,
+        "model": f"{args.model_name} v{version.version} (@{args.alias})",
+        "rows": len(X),
+        "labels": y is not None,
+        "metrics": {
+            k: metrics[k] for k in ("n_rows", "prediction_mean", *DEFAULT_METRICS) if k in metrics
+        },
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"Tracked day {day} ({len(X)} rows{', with labels' if y is not None else ''}) with "
+            f"{result['model']} in {name!r}: run {run_id}"
+        )
+        _print_table("Metrics", pd.DataFrame([result["metrics"]]))
+    return 0
+
+
+def run_report(args) -> int:
+    report = _history(args, args.metrics, args.days)
+    if report["n_batches"] == 0:
+        raise MonitorInputError(
+            f"No tracked batch in {_experiment(args)!r}. Track one with "
+            f"`{PROG} track --model-name NAME --input batch.csv`."
+        )
+    history, summary = report["history"], report["summary"]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "n_batches": report["n_batches"],
+                    "days": [int(d) for d in history.index],
+                    "summary": json.loads(summary.to_json(orient="index")),
+                }
+            )
+        )
+        return 0
+    first, last = int(history.index.min()), int(history.index.max())
+    _print_table(
+        f"{_experiment(args)}: {report['n_batches']} batches, days {first}-{last}",
+        summary,
+        index_name="metric",
+    )
+    return 0
+
+
+def run_check_degradation(args) -> int:
+    report = _history(args, [args.metric], 1_000_000)
+    values = report["history"][args.metric].dropna()
+    needed = args.window + 1 if args.baseline == "all" else 2 * args.window
+    if len(values) < needed:
+        raise MonitorInputError(
+            f"Insufficient data for degradation analysis: {len(values)} batches with "
+            f"{args.metric!r}, need {needed} (window {args.window}, baseline {args.baseline}). "
+            f"Track more labelled batches with `{PROG} track ... --labels labels.csv`, "
+            "or use a smaller --window."
+        )
+    result = _monitoring().degradation(
+        values, window=args.window, baseline=args.baseline, threshold=args.threshold
+    )
+    if args.json:
+        print(json.dumps({"metric": args.metric, "n_batches": len(values), **result}))
+    else:
+        verdict = "DEGRADED" if result["degraded"] else "no degradation"
+        print(
+            f"{args.metric}: {result['recent_mean']:.4f} over the last {args.window} batches vs "
+            f"{result['baseline_mean']:.4f} ({args.baseline}): relative drop "
+            f"{result['relative_drop']:.1%}, threshold {args.threshold:.1%} -> {verdict}"
+        )
+    return 1 if result["degraded"] else 0
+
+
+def run_drift(args) -> int:
+    reference = _read_csv(args.reference, "Reference")
+    current = _read_csv(args.current, "Current")
+    missing = [c for c in reference.columns if c not in current.columns]
+    if missing:
+        raise MonitorInputError(
+            f"{args.current} lacks the reference's columns {missing}; it has "
+            f"{list(current.columns)}."
+        )
+    unknown = [c for c in args.categorical if c not in reference.columns]
+    if unknown:
+        raise MonitorInputError(
+            f"--categorical names unknown columns {unknown}; the columns are {list(reference.columns)}."
+        )
+    monitoring = _monitoring()
+    try:
+        table = monitoring.drift_report(reference, current, categorical=args.categorical)
+    except ValueError as exc:
+        raise MonitorInputError(str(exc)) from exc
+    table["psi"] = [monitoring.psi(reference[c], current[c]) for c in table["column"]]
+    verdict = {
+        "dataset_drift": table.attrs["dataset_drift"],
+        "drift_share": table.attrs["drift_share"],
+    }
+    if args.json:
+        print(json.dumps({**verdict, "columns": json.loads(table.to_json(orient="records"))}))
+    else:
+        _print_table(
+            f"Drift of {args.current} against {args.reference} ({len(reference)} reference rows)",
+            table,
+        )
+        word = "DATASET DRIFT" if verdict["dataset_drift"] else "no dataset drift"
+        print(f"{int(table['drift'].sum())} of {len(table)} columns drift -> {word}")
+    return 1 if verdict["dataset_drift"] else 0
+
+
+def run_plot(args) -> int:
+    report = _history(args, args.metrics, args.days)
+    history = report["history"].dropna(how="all")
+    if history.empty:
+        raise MonitorInputError(
+            f"No value of {args.metrics} in {_experiment(args)!r} yet: labels may not have "
+            f"arrived. Add them with `{PROG} track ... --labels labels.csv`."
+        )
+    fig = trend_figure(history, baseline_days=args.baseline_days)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.output, dpi=100)
+    if args.json:
+        print(json.dumps({"output": str(args.output), "n_batches": len(history)}))
+    else:
+        print(f"Wrote {args.output} ({len(history)} batches, {', '.join(history.columns)})")
+    return 0
+
+
+def trend_figure(history, *, baseline_days: int = 7, drift_day=None):
+    """One panel per metric: the daily values and the baseline band (mean ± 2 std of the first
+    ``baseline_days`` values)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 2.6 * len(history.columns)), layout="constrained")
+    axes = fig.subplots(len(history.columns), 1, squeeze=False)[:, 0]
+    for ax, metric in zip(axes, history.columns, strict=True):
+        values = history[metric].dropna()
+        base = values.iloc[:baseline_days]
+        if len(base) > 1:
+            low, high = base.mean() - 2 * base.std(), base.mean() + 2 * base.std()
+            ax.axhspan(low, high, color="tab:green", alpha=0.15, label="baseline ± 2 std")
+        ax.plot(values.index, values, marker="o", markersize=3, label=metric)
+        if drift_day is not None:
+            ax.axvline(drift_day, color="tab:red", linestyle="--", label="drift starts")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize="small")
+    axes[-1].set_xlabel("day")
+    return fig

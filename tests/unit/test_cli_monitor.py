@@ -1,0 +1,155 @@
+"""``mlops-course monitor``: the reference monitoring tool, against a real MLflow server."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import mlflow
+import mlflow.sklearn
+import pytest
+import sklearn
+from mlflow import MlflowClient
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from mlops_course import data, naming, target
+from mlops_course.cli import main
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return data.production_stream(days=8, drift_day=4, batch_size=150, kind="data")
+
+
+@pytest.fixture(scope="module")
+def champion(mlflow_tracking_uri, stream):
+    """A registered churn model whose version 1 holds the alias champion."""
+    numeric = [c for c in stream.reference_X.columns if c != "region"]
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["region"]), (StandardScaler(), numeric)
+        ),
+        LogisticRegression(max_iter=500),
+    ).fit(stream.reference_X, stream.reference_y)
+    name = naming.model_name(f"cli-monitor-{uuid.uuid4().hex[:8]}")
+    mlflow.set_experiment(f"{naming.student()}/tests/cli-monitor")
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            serialization_format="cloudpickle",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            registered_model_name=name,
+            input_example=stream.reference_X.head(3),
+        )
+    MlflowClient().set_registered_model_alias(name, "champion", info.registered_model_version)
+    return name
+
+
+def write_day(tmp_path, stream, day):
+    batch = stream.batches[day]
+    features, labels = tmp_path / f"day{day}.csv", tmp_path / f"labels{day}.csv"
+    batch.X.to_csv(features, index=False)
+    batch.y.to_frame().to_csv(labels, index=False)
+    return str(features), str(labels)
+
+
+def test_drift_command_matches_the_solution(tmp_path, capsys, stream):
+    ref, stable, drifted = tmp_path / "ref.csv", tmp_path / "stable.csv", tmp_path / "drift.csv"
+    stream.reference_X.to_csv(ref, index=False)
+    stream.batches[0].X.to_csv(stable, index=False)
+    stream.batches[7].X.to_csv(drifted, index=False)
+    args = ["monitor", "drift", "--reference", str(ref), "--categorical", "is_premium", "--json"]
+    assert main([*args, "--current", str(drifted)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    expected = target.load("monitoring", "solutions").drift_report(
+        stream.reference_X, stream.batches[7].X, categorical=["is_premium"]
+    )
+    assert out["dataset_drift"] is True
+    assert [c["column"] for c in out["columns"] if c["drift"]] == list(
+        expected.loc[expected["drift"], "column"]
+    )
+    assert {"method", "score", "threshold", "psi"} <= set(out["columns"][0])
+    assert main(args[:-1] + ["--current", str(stable)]) == 0
+    assert "columns drift" in capsys.readouterr().out
+
+
+def test_drift_command_bad_input(tmp_path, capsys, stream):
+    ref = tmp_path / "ref.csv"
+    stream.reference_X.to_csv(ref, index=False)
+    stream.batches[0].X.drop(columns=["income"]).to_csv(tmp_path / "cur.csv", index=False)
+    base = ["monitor", "drift", "--reference", str(ref)]
+    assert main([*base, "--current", str(tmp_path / "missing.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main([*base, "--current", str(tmp_path / "cur.csv")]) == 2
+    assert "lacks the reference's columns ['income']" in capsys.readouterr().err
+    assert main([*base, "--current", str(ref), "--categorical", "nope"]) == 2
+    assert "unknown columns ['nope']" in capsys.readouterr().err
+
+
+def test_track_report_check_and_plot(tmp_path, capsys, stream, champion, mlflow_tracking_uri):
+    experiment = f"{naming.student()}/tests/monitor-{uuid.uuid4().hex[:8]}"
+    exp = ["--experiment", experiment]
+
+    # Nothing tracked yet: a clear error, exit 2.
+    assert main(["monitor", "check-degradation", *exp]) == 2
+    assert "No monitoring experiment" in capsys.readouterr().err
+
+    for day in range(3):
+        features, labels = write_day(tmp_path, stream, day)
+        code = main(
+            ["monitor", "track", "--model-name", champion, "--input", features, "--labels", labels]
+            + [*exp, "--json"]
+        )
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        tracked = json.loads(captured.out)
+        assert tracked["day"] == day  # the day after the last one, by default
+        assert tracked["labels"] is True and tracked["metrics"]["n_rows"] == 150
+
+    assert main(["monitor", "check-degradation", "--window", "2", *exp]) == 2
+    err = capsys.readouterr().err
+    assert "Insufficient data for degradation analysis: 3 batches" in err and "need 4" in err
+
+    # Day 3 arrives without labels, then its labels a day later: still one run for the day.
+    features, labels = write_day(tmp_path, stream, 3)
+    assert main(["monitor", "track", "--model-name", champion, "--input", features, *exp]) == 0
+    assert "Tracked day 3" in capsys.readouterr().out
+    args = ["--input", features, "--labels", labels, "--day", "3", *exp]
+    assert main(["monitor", "track", "--model-name", champion, *args]) == 0
+    assert "with labels" in capsys.readouterr().out
+    runs = MlflowClient().search_runs(
+        [MlflowClient().get_experiment_by_name(experiment).experiment_id]
+    )
+    assert len(runs) == 4
+
+    code = main(["monitor", "check-degradation", "--window", "2", "--threshold", "0.5", *exp, "--json"])  # fmt: skip
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_batches"] == 4 and result["degraded"] is False
+    assert main(["monitor", "check-degradation", "--window", "2", "--threshold", "-1", *exp]) == 1
+    assert "DEGRADED" in capsys.readouterr().out
+
+    assert main(["monitor", "report", "--days", "3", *exp, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_batches"] == 3 and report["days"] == [1, 2, 3]
+    assert set(report["summary"]) == {"accuracy", "f1_score"}
+    assert main(["monitor", "report", *exp]) == 0
+    assert "4 batches" in capsys.readouterr().out
+
+    output = tmp_path / "plots" / "trend.png"
+    assert main(["monitor", "plot", "--output", str(output), *exp]) == 0
+    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_track_unknown_model(tmp_path, capsys, stream, mlflow_tracking_uri):
+    features, _ = write_day(tmp_path, stream, 0)
+    experiment = f"{naming.student()}/tests/monitor-{uuid.uuid4().hex[:8]}"
+    code = main(["monitor", "track", "--model-name", "no-such-model", "--input", features])
+    assert code == 2
+    assert "registry list" in capsys.readouterr().err
+    assert MlflowClient().get_experiment_by_name(experiment) is None  # nothing changed
+    assert main(["monitor"]) == 2
