@@ -38,9 +38,11 @@ exercises: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/mlops-course author notebooks
 
+## bench: every benchmark, each against its baseline measured in the same run (~20 min idle)
+BENCHES := server check registry serving batch_predict validation monitoring
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_server.py
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_check.py
+	@for b in $(BENCHES); do echo "== bench/bench_$$b.py"; \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_$$b.py || exit 1; done
 
 doctor: $(STAMP)
 	$(BIN)/mlops-course doctor
