@@ -297,14 +297,7 @@ answers = {
 }
 
 # %%
-import hashlib
-import re
-
-
-def _digest(question: str, answer) -> str:
-    normalized = re.sub(r"[^a-z0-9]", "", str(answer).lower())
-    return hashlib.sha256(f"mlops-course/00/{question}/{normalized}".encode()).hexdigest()[:16]
-
+from mlops_course.quiz import check_quiz
 
 EXPECTED = {
     "q1": "12d5ac6163dadb8a",
@@ -313,14 +306,4 @@ EXPECTED = {
     "q4": "6409b49a4bc3674d",
 }
 
-score = 0
-for question, expected in EXPECTED.items():
-    given = answers.get(question)
-    if given is None or str(given).strip() == "":
-        verdict = "unanswered"
-    elif _digest(question, given) == expected:
-        verdict, score = "right", score + 1
-    else:
-        verdict = "wrong: have another look at the section it is about"
-    print(f"{question}: {verdict}")
-print(f"\n{score}/{len(EXPECTED)} right")
+check_quiz("00", answers, EXPECTED)

@@ -565,14 +565,7 @@ answers = {
 }
 
 # %%
-import hashlib
-import re
-
-
-def _digest(question: str, answer) -> str:
-    normalized = re.sub(r"[^a-z0-9]", "", str(answer).lower())
-    return hashlib.sha256(f"mlops-course/02/{question}/{normalized}".encode()).hexdigest()[:16]
-
+from mlops_course.quiz import check_quiz
 
 EXPECTED = {
     "q1": "63a7a886401dd025",
@@ -582,14 +575,4 @@ EXPECTED = {
     "q5": "c906043012e648fc",
 }
 
-score = 0
-for question, expected in EXPECTED.items():
-    given = answers.get(question)
-    if given is None or str(given).strip() == "":
-        verdict = "unanswered"
-    elif _digest(question, given) == expected:
-        verdict, score = "right", score + 1
-    else:
-        verdict = "wrong: have another look at the section it is about"
-    print(f"{question}: {verdict}")
-print(f"\n{score}/{len(EXPECTED)} right")
+check_quiz("02", answers, EXPECTED)
