@@ -107,3 +107,24 @@ def feature_importance_figure(
     ax.set_xlabel("importance")
     ax.set_title(title)
     return fig
+
+
+def trend_figure(history: pd.DataFrame, *, baseline_days: int = 7, drift_day=None) -> Figure:
+    """One panel per metric: the daily values and the baseline band (mean ± 2 std of the first
+    ``baseline_days`` values)."""
+    fig = Figure(figsize=(8, 2.6 * len(history.columns)), layout="constrained")
+    axes = fig.subplots(len(history.columns), 1, squeeze=False)[:, 0]
+    for ax, metric in zip(axes, history.columns, strict=True):
+        values = history[metric].dropna()
+        base = values.iloc[:baseline_days]
+        if len(base) > 1:
+            low, high = base.mean() - 2 * base.std(), base.mean() + 2 * base.std()
+            ax.axhspan(low, high, color="tab:green", alpha=0.15, label="baseline ± 2 std")
+        ax.plot(values.index, values, marker="o", markersize=3, label=metric)
+        if drift_day is not None:
+            ax.axvline(drift_day, color="tab:red", linestyle="--", label="drift starts")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize="small")
+    axes[-1].set_xlabel("day")
+    return fig

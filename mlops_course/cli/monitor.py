@@ -334,6 +334,8 @@ def run_plot(args) -> int:
             f"No value of {args.metrics} in {_experiment(args)!r} yet: labels may not have "
             f"arrived. Add them with `{PROG} track ... --labels labels.csv`."
         )
+    from mlops_course.plots import trend_figure
+
     fig = trend_figure(history, baseline_days=args.baseline_days)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.output, dpi=100)
@@ -342,26 +344,3 @@ def run_plot(args) -> int:
     else:
         print(f"Wrote {args.output} ({len(history)} batches, {', '.join(history.columns)})")
     return 0
-
-
-def trend_figure(history, *, baseline_days: int = 7, drift_day=None):
-    """One panel per metric: the daily values and the baseline band (mean ± 2 std of the first
-    ``baseline_days`` values)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 2.6 * len(history.columns)), layout="constrained")
-    axes = fig.subplots(len(history.columns), 1, squeeze=False)[:, 0]
-    for ax, metric in zip(axes, history.columns, strict=True):
-        values = history[metric].dropna()
-        base = values.iloc[:baseline_days]
-        if len(base) > 1:
-            low, high = base.mean() - 2 * base.std(), base.mean() + 2 * base.std()
-            ax.axhspan(low, high, color="tab:green", alpha=0.15, label="baseline ± 2 std")
-        ax.plot(values.index, values, marker="o", markersize=3, label=metric)
-        if drift_day is not None:
-            ax.axvline(drift_day, color="tab:red", linestyle="--", label="drift starts")
-        ax.set_ylabel(metric)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize="small")
-    axes[-1].set_xlabel("day")
-    return fig

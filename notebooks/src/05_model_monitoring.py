@@ -61,7 +61,6 @@ import numpy as np
 import pandas as pd
 import sklearn
 from IPython.display import display
-from matplotlib.figure import Figure
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from scipy import stats
@@ -281,27 +280,10 @@ else:
 
 
 # %%
-def trend_figure(history: pd.DataFrame, *, baseline_days: int = 14, drift_day=None) -> Figure:
-    """One panel per metric: the daily value, the baseline band, and the drift day if known."""
-    fig = Figure(figsize=(8, 2.6 * len(history.columns)), layout="constrained")
-    axes = fig.subplots(len(history.columns), 1, squeeze=False)[:, 0]
-    for ax, metric in zip(axes, history.columns, strict=True):
-        values = history[metric]
-        base = values.iloc[:baseline_days]
-        low, high = base.mean() - 2 * base.std(), base.mean() + 2 * base.std()
-        ax.axhspan(low, high, color="tab:green", alpha=0.15, label="baseline ± 2 std")
-        ax.plot(values.index, values, marker="o", markersize=3, label=metric)
-        if drift_day is not None:
-            ax.axvline(drift_day, color="tab:red", linestyle="--", label="drift starts")
-        ax.set_ylabel(metric)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize="small")
-    axes[-1].set_xlabel("day")
-    return fig
-
+from mlops_course.plots import trend_figure
 
 if report is not None:
-    display(trend_figure(report["history"].dropna(), drift_day=DRIFT_DAY))
+    display(trend_figure(report["history"].dropna(), baseline_days=14, drift_day=DRIFT_DAY))
 
 # %% [markdown]
 # ## 6. Has performance degraded?

@@ -147,3 +147,17 @@ def test_figures_do_not_touch_pyplot_state():
     plots.confusion_matrix_figure([0, 1], [0, 1])
     plots.learning_curve_figure({"loss": [1.0, 0.5]})
     assert plt.get_fignums() == before, "figures should not be registered with pyplot"
+
+
+def test_trend_figure_has_one_panel_per_metric_and_a_baseline_band():
+    import pandas as pd
+
+    from mlops_course.plots import trend_figure
+
+    history = pd.DataFrame({"accuracy": [0.9, 0.91, 0.89, 0.7], "f1_score": [0.8, 0.82, 0.81, 0.6]})
+    fig = trend_figure(history, baseline_days=3, drift_day=3)
+    assert len(fig.axes) == 2
+    assert all(ax.patches for ax in fig.axes), "the baseline band is drawn"
+    assert len(trend_figure(history.iloc[:1], baseline_days=3).axes) == 2, (
+        "too short: no band, no error"
+    )
