@@ -59,6 +59,7 @@ def _zygote() -> None:
             importlib.import_module(name)
         except Exception:  # a missing optional import only costs speed
             pass
+    _warm_caches()
     out = sys.stdout.fileno()
 
     def send(obj: dict) -> None:
@@ -79,6 +80,18 @@ def _zygote() -> None:
                 if line.strip():
                     send({"pid": _fork_child(json.loads(line))})
         _reap(send)
+
+
+def _warm_caches() -> None:
+    """Fill caches MLflow builds lazily on a process's first logged model; a forked child
+    inherits them instead of rebuilding them each time (the module-to-package map scans every
+    installed file: about a second)."""
+    try:
+        from mlflow.utils import requirements_utils
+
+        requirements_utils._init_packages_to_modules_map()
+    except Exception:  # a private MLflow helper: only speed is at stake
+        pass
 
 
 def _reap(send) -> None:
