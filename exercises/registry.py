@@ -1,11 +1,11 @@
 # Your exercises for registry: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/registry.py sha256:5a258e009701
+# generated-from: solutions/registry.py sha256:83ef9622e188
 """Module 02, the model registry: give models names, versions and movable aliases.
 
 Each function under "exercises" below is one graded exercise; the helpers above them
-(``get_model``, ``get_version``, ``run_metric``) are given, use them. The exercises receive
+(``_get_model``, ``_get_version``, ``_run_metric``) are given, use them. The exercises receive
 their MLflow context as arguments:
 ``tracking_uri`` (when given, call ``mlflow.set_tracking_uri(tracking_uri)`` first; when None,
 keep the tracking URI already in use) and the registered model's name, ``model_name``.
@@ -45,7 +45,7 @@ NO_PREVIOUS = "none"
 
 
 # ----------------------------------------------------------------------------- helpers (given)
-def get_model(client: MlflowClient, model_name: str) -> RegisteredModel:
+def _get_model(client: MlflowClient, model_name: str) -> RegisteredModel:
     """The registered model ``model_name``, or a ``ValueError`` saying it does not exist."""
     try:
         return client.get_registered_model(model_name)
@@ -53,7 +53,7 @@ def get_model(client: MlflowClient, model_name: str) -> RegisteredModel:
         raise ValueError(f"There is no registered model named {model_name!r}.") from exc
 
 
-def get_version(client: MlflowClient, model_name: str, version: int | str) -> ModelVersion:
+def _get_version(client: MlflowClient, model_name: str, version: int | str) -> ModelVersion:
     """Version ``version`` of ``model_name``, or a ``ValueError`` naming the versions there are."""
     try:
         return client.get_model_version(model_name, str(version))
@@ -67,7 +67,7 @@ def get_version(client: MlflowClient, model_name: str, version: int | str) -> Mo
         ) from exc
 
 
-def run_metric(client: MlflowClient, model_version: ModelVersion, metric: str) -> float | None:
+def _run_metric(client: MlflowClient, model_version: ModelVersion, metric: str) -> float | None:
     """The value of ``metric`` in the run that produced a model version (None when absent)."""
     if not model_version.run_id:
         return None
@@ -134,7 +134,7 @@ def promote_to_alias(
     back:
 
     * raise a ``ValueError`` when the model or the version does not exist
-      (see the helpers ``get_model`` and ``get_version`` above);
+      (see the helpers ``_get_model`` and ``_get_version`` above);
     * the version that holds the alias now is ``client.get_registered_model(model_name)
       .aliases.get(alias)`` (a dict alias -> version, or None);
     * when ``version`` already holds the alias, change nothing and return it;
@@ -177,7 +177,7 @@ def auto_promote(
 
     An approval gate: promote ``version`` to ``alias`` only when the value of ``metric`` logged
     by the run that produced it (``client.get_run(model_version.run_id).data.metrics``; the
-    helper ``run_metric`` does it)
+    helper ``_run_metric`` does it)
 
     1. meets ``threshold``: ``value >= threshold`` (``value <= threshold`` when
        ``greater_is_better`` is False, e.g. for an error such as ``rmse``), AND

@@ -24,7 +24,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+if TYPE_CHECKING:
+    from fastapi import Request
 
 # MLflow's column types -> pandas dtypes, and the Python values JSON brings for each.
 DTYPES = {
@@ -514,3 +521,78 @@ def _load_test_main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     _load_test_main()
+
+
+# ----------------------------------------------------------------------------- given to module 03
+class InvalidInput(ValueError):
+    """A request the model cannot answer.
+
+    Args:
+        message: what is wrong, naming the column, row or limit concerned.
+        status_code: the HTTP status to answer: 400 (malformed: not JSON, unknown format),
+            413 (too large: body or batch over the limit), 415 (not JSON content type) or
+            422 (well-formed JSON that does not fit the model's signature).
+    """
+
+    def __init__(self, message: str, status_code: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+def model_predict(served: ServedModel, frame: pd.DataFrame) -> list:
+    """``served.pyfunc.predict(frame)`` as a plain list.
+
+    Values can fit the signature and still be refused by the model (scikit-learn's trees
+    compute in float32: 1e39 overflows). That is the client's input, not a server fault:
+    InvalidInput 422, not a 500.
+    """
+    try:
+        return np.asarray(served.pyfunc.predict(frame)).tolist()
+    except (ValueError, MlflowException) as exc:
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput(f"the model cannot score these values: {first}") from exc
+
+
+def predict_frame(served: ServedModel, frame: pd.DataFrame) -> dict:
+    """Predictions for a validated frame: ``predictions``, ``probabilities`` (a list of
+    ``{class: probability}`` for classifiers, else None), ``model_version``, ``model_name``."""
+    predictions = model_predict(served, frame)
+    probabilities = None
+    if served.classes is not None:
+        try:
+            proba = served.raw.predict_proba(frame)
+        except ValueError as exc:
+            raise InvalidInput(f"the model cannot score these values: {exc}") from exc
+        labels = [str(c) for c in served.classes]
+        probabilities = [dict(zip(labels, map(float, p), strict=True)) for p in proba]
+    return {
+        "predictions": predictions,
+        "probabilities": probabilities,
+        "model_version": served.version,
+        "model_name": served.name,
+    }
+
+
+async def read_json(request: Request, max_body_bytes: int):
+    """The request's JSON body, or InvalidInput (415 not JSON, 413 too large, 400 malformed)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise InvalidInput(
+            f"unsupported content type {content_type or '(none)'!r}: send application/json",
+            status_code=415,
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_body_bytes:
+        raise InvalidInput(
+            f"body of {declared} bytes is over the limit of {max_body_bytes}", status_code=413
+        )
+    body = bytearray()
+    async for chunk in request.stream():  # counted as it arrives: a lying client is cut off
+        body.extend(chunk)
+        if len(body) > max_body_bytes:
+            raise InvalidInput(f"body is over the limit of {max_body_bytes} bytes", status_code=413)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"body is not valid JSON: {exc}", status_code=400) from exc

@@ -1,7 +1,7 @@
 """Module 02, the model registry: give models names, versions and movable aliases.
 
 Each function under "exercises" below is one graded exercise; the helpers above them
-(``get_model``, ``get_version``, ``run_metric``) are given, use them. The exercises receive
+(``_get_model``, ``_get_version``, ``_run_metric``) are given, use them. The exercises receive
 their MLflow context as arguments:
 ``tracking_uri`` (when given, call ``mlflow.set_tracking_uri(tracking_uri)`` first; when None,
 keep the tracking URI already in use) and the registered model's name, ``model_name``.
@@ -41,7 +41,7 @@ NO_PREVIOUS = "none"
 
 
 # ----------------------------------------------------------------------------- helpers (given)
-def get_model(client: MlflowClient, model_name: str) -> RegisteredModel:
+def _get_model(client: MlflowClient, model_name: str) -> RegisteredModel:
     """The registered model ``model_name``, or a ``ValueError`` saying it does not exist."""
     try:
         return client.get_registered_model(model_name)
@@ -49,7 +49,7 @@ def get_model(client: MlflowClient, model_name: str) -> RegisteredModel:
         raise ValueError(f"There is no registered model named {model_name!r}.") from exc
 
 
-def get_version(client: MlflowClient, model_name: str, version: int | str) -> ModelVersion:
+def _get_version(client: MlflowClient, model_name: str, version: int | str) -> ModelVersion:
     """Version ``version`` of ``model_name``, or a ``ValueError`` naming the versions there are."""
     try:
         return client.get_model_version(model_name, str(version))
@@ -63,7 +63,7 @@ def get_version(client: MlflowClient, model_name: str, version: int | str) -> Mo
         ) from exc
 
 
-def run_metric(client: MlflowClient, model_version: ModelVersion, metric: str) -> float | None:
+def _run_metric(client: MlflowClient, model_version: ModelVersion, metric: str) -> float | None:
     """The value of ``metric`` in the run that produced a model version (None when absent)."""
     if not model_version.run_id:
         return None
@@ -151,7 +151,7 @@ def promote_to_alias(
     back:
 
     * raise a ``ValueError`` when the model or the version does not exist
-      (see the helpers ``get_model`` and ``get_version`` above);
+      (see the helpers ``_get_model`` and ``_get_version`` above);
     * the version that holds the alias now is ``client.get_registered_model(model_name)
       .aliases.get(alias)`` (a dict alias -> version, or None);
     * when ``version`` already holds the alias, change nothing and return it;
@@ -180,8 +180,8 @@ def promote_to_alias(
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
-    registered = get_model(client, model_name)
-    version = str(get_version(client, model_name, version).version)
+    registered = _get_model(client, model_name)
+    version = str(_get_version(client, model_name, version).version)
     previous = registered.aliases.get(alias)
     if previous == version:
         return previous
@@ -213,7 +213,7 @@ def auto_promote(
 
     An approval gate: promote ``version`` to ``alias`` only when the value of ``metric`` logged
     by the run that produced it (``client.get_run(model_version.run_id).data.metrics``; the
-    helper ``run_metric`` does it)
+    helper ``_run_metric`` does it)
 
     1. meets ``threshold``: ``value >= threshold`` (``value <= threshold`` when
        ``greater_is_better`` is False, e.g. for an error such as ``rmse``), AND
@@ -247,9 +247,9 @@ def auto_promote(
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
-    registered = get_model(client, model_name)
-    candidate = get_version(client, model_name, version)
-    value = run_metric(client, candidate, metric)
+    registered = _get_model(client, model_name)
+    candidate = _get_version(client, model_name, version)
+    value = _run_metric(client, candidate, metric)
     if value is None:
         raise ValueError(
             f"The run of version {candidate.version} of {model_name!r} did not log {metric!r}."
@@ -268,7 +268,7 @@ def auto_promote(
     op = ">=" if greater_is_better else "<="
     reason = f"{metric}={value:.4g} {op} {threshold:g}"
     if current is not None:
-        champion_value = run_metric(client, get_version(client, model_name, current), metric)
+        champion_value = _run_metric(client, _get_version(client, model_name, current), metric)
         if champion_value is not None:
             if not better(value, champion_value, strict=True):
                 return False
@@ -314,10 +314,10 @@ def compare_versions(
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
-    get_model(client, model_name)
+    _get_model(client, model_name)
     logged: dict[str, dict[str, float]] = {}
     for version in versions:
-        model_version = get_version(client, model_name, version)
+        model_version = _get_version(client, model_name, version)
         run_metrics = (
             client.get_run(model_version.run_id).data.metrics if model_version.run_id else {}
         )
@@ -384,18 +384,18 @@ def rollback(
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
-    registered = get_model(client, model_name)
+    registered = _get_model(client, model_name)
     current = registered.aliases.get(alias)
     if current is None:
         raise ValueError(f"No version of {model_name!r} has the alias {alias!r}.")
     if to_version is None:
-        previous = get_version(client, model_name, current).tags.get(PREVIOUS_VERSION)
+        previous = _get_version(client, model_name, current).tags.get(PREVIOUS_VERSION)
         if not previous or previous == NO_PREVIOUS:
             raise ValueError(
                 f"Version {current} of {model_name!r} records no previous {alias}: pass to_version."
             )
         to_version = previous
-    target = str(get_version(client, model_name, to_version).version)
+    target = str(_get_version(client, model_name, to_version).version)
     if target == current:
         return current
 

@@ -14,7 +14,7 @@ its ``raw`` scikit-learn estimator, ``name``, ``version``, ``alias``, ``columns`
 (from the signature), ``classes`` (None for a regressor) and ``info()`` (for ``/model/info``).
 
 Every bad request must get a 4xx answer with a message naming the problem, never a 500:
-raise :class:`InvalidInput` (below) with the right status code; :func:`create_app` turns it
+raise :class:`InvalidInput` (from :mod:`mlops_course.serving_tools`) with the right status code; :func:`create_app` turns it
 into a JSON answer ``{"detail": "<message>"}``.
 
 Check one exercise with ``mlops_course.check("3.1")`` in a notebook or
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import time
 from datetime import UTC, datetime
@@ -36,27 +35,18 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from mlops_course.serving_tools import DTYPES, ServedModel, load_served_model
+from mlops_course.serving_tools import (
+    DTYPES,
+    InvalidInput,
+    ServedModel,
+    load_served_model,
+    model_predict,
+    predict_frame,
+    read_json,
+)
 
 SCORING_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-
-
-class InvalidInput(ValueError):
-    """A request the model cannot answer.
-
-    Args:
-        message: what is wrong, naming the column, row or limit concerned.
-        status_code: the HTTP status to answer: 400 (malformed: not JSON, unknown format),
-            413 (too large: body or batch over the limit), 415 (not JSON content type) or
-            422 (well-formed JSON that does not fit the model's signature).
-    """
-
-    def __init__(self, message: str, status_code: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
 
 
 def validate_rows(
@@ -185,64 +175,6 @@ def validate_rows(
         data[column] = np.asarray(cells, dtype=DTYPES.get(kind, "object"))
     return pd.DataFrame(data, columns=columns)
     # END SOLUTION
-
-
-def model_predict(served: ServedModel, frame: pd.DataFrame) -> list:
-    """``served.pyfunc.predict(frame)`` as a plain list.
-
-    Values can fit the signature and still be refused by the model (scikit-learn's trees
-    compute in float32: 1e39 overflows). That is the client's input, not a server fault:
-    InvalidInput 422, not a 500.
-    """
-    try:
-        return np.asarray(served.pyfunc.predict(frame)).tolist()
-    except (ValueError, MlflowException) as exc:
-        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(f"the model cannot score these values: {first}") from exc
-
-
-def predict_frame(served: ServedModel, frame: pd.DataFrame) -> dict:
-    """Predictions for a validated frame: ``predictions``, ``probabilities`` (a list of
-    ``{class: probability}`` for classifiers, else None), ``model_version``, ``model_name``."""
-    predictions = model_predict(served, frame)
-    probabilities = None
-    if served.classes is not None:
-        try:
-            proba = served.raw.predict_proba(frame)
-        except ValueError as exc:
-            raise InvalidInput(f"the model cannot score these values: {exc}") from exc
-        labels = [str(c) for c in served.classes]
-        probabilities = [dict(zip(labels, map(float, p), strict=True)) for p in proba]
-    return {
-        "predictions": predictions,
-        "probabilities": probabilities,
-        "model_version": served.version,
-        "model_name": served.name,
-    }
-
-
-async def read_json(request: Request, max_body_bytes: int):
-    """The request's JSON body, or InvalidInput (415 not JSON, 413 too large, 400 malformed)."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise InvalidInput(
-            f"unsupported content type {content_type or '(none)'!r}: send application/json",
-            status_code=415,
-        )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_body_bytes:
-        raise InvalidInput(
-            f"body of {declared} bytes is over the limit of {max_body_bytes}", status_code=413
-        )
-    body = bytearray()
-    async for chunk in request.stream():  # counted as it arrives: a lying client is cut off
-        body.extend(chunk)
-        if len(body) > max_body_bytes:
-            raise InvalidInput(f"body is over the limit of {max_body_bytes} bytes", status_code=413)
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidInput(f"body is not valid JSON: {exc}", status_code=400) from exc
 
 
 def create_app(

@@ -161,6 +161,7 @@ def run_realtime(args) -> int:
         load_or_explain,
         model_uri_from_args,
         parse_feature_line,
+        predict_frame,
         tracking_uri_or_error,
     )
 
@@ -181,7 +182,7 @@ def run_realtime(args) -> int:
 
     def answer(row) -> dict:
         frame = serving.validate_rows([row], served.columns, served.types, batch_limit=1)
-        out = serving.predict_frame(served, frame)
+        out = predict_frame(served, frame)
         return {
             "input": frame.iloc[0].to_dict(),
             "prediction": out["predictions"][0],

@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from mlops_course import validation_tools
+
 PROMOTED, NOT_PROMOTED, ERROR = 0, 1, 2
 
 
@@ -163,10 +165,10 @@ def _save_plots(validation, result, folder: str) -> list[str]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     figures = {
-        "metrics_comparison.png": validation.metrics_comparison_figure(
+        "metrics_comparison.png": validation_tools.metrics_comparison_figure(
             result.champion_metrics, result.challenger_metrics
         ),
-        "confusion_matrices.png": validation.confusion_matrices_figure(
+        "confusion_matrices.png": validation_tools.confusion_matrices_figure(
             result.champion_metrics, result.challenger_metrics
         ),
     }
@@ -176,7 +178,7 @@ def _save_plots(validation, result, folder: str) -> list[str]:
 
 
 def _summary(validation, result, source: str, saved: list[str]) -> dict:
-    table = validation.metrics_table(result.champion_metrics, result.challenger_metrics)
+    table = validation_tools.metrics_table(result.champion_metrics, result.challenger_metrics)
     metrics = {
         name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for name, row in table.to_dict(orient="index").items()
@@ -217,7 +219,7 @@ def _print(validation, result, source: str, saved: list[str], *, auto_promote: b
     )
     for column in ("metric", "champion", "challenger", "change", "change %"):
         table.add_column(column, justify="left" if column == "metric" else "right")
-    frame = validation.metrics_table(result.champion_metrics, result.challenger_metrics)
+    frame = validation_tools.metrics_table(result.champion_metrics, result.challenger_metrics)
     for name, row in frame.iterrows():
         change = row["change"]
         style = "green" if change > 0 else "red" if change < 0 else ""

@@ -77,7 +77,7 @@ from sklearn.metrics import (
 )
 from statsmodels.stats.contingency_tables import mcnemar
 
-from mlops_course import data, naming, target
+from mlops_course import data, naming, target, validation_tools
 
 warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
 warnings.filterwarnings("ignore", message=".*cloudpickle format.*")
@@ -224,7 +224,7 @@ def sklearn_metrics(y_true, y_pred) -> dict:
 
 champion_metrics = sklearn_metrics(y_test, champion_pred)
 challenger_metrics = sklearn_metrics(y_test, challenger_pred)
-validation.metrics_table(champion_metrics, challenger_metrics).round(4)
+validation_tools.metrics_table(champion_metrics, challenger_metrics).round(4)
 
 # %%
 print(classification_report(y_test, challenger_pred, target_names=CLASS_NAMES, digits=3))
@@ -236,12 +236,12 @@ print(classification_report(y_test, challenger_pred, target_names=CLASS_NAMES, d
 # (row 0, column 1) is the expensive one.
 
 # %%
-validation.metrics_comparison_figure(
+validation_tools.metrics_comparison_figure(
     champion_metrics, challenger_metrics, title="Champion vs challenger"
 )
 
 # %%
-validation.confusion_matrices_figure(champion_metrics, challenger_metrics)
+validation_tools.confusion_matrices_figure(champion_metrics, challenger_metrics)
 
 # %% [markdown]
 # ## 4. Is the difference real? McNemar's test on paired predictions
@@ -369,9 +369,9 @@ except NotImplementedError as exc:
 else:
     compared = pd.DataFrame(
         {
-            "yours": pd.Series({m: yours[m] for m in validation.COMPARED_METRICS}),
+            "yours": pd.Series({m: yours[m] for m in validation_tools.COMPARED_METRICS}),
             "scikit-learn": pd.Series(
-                {m: challenger_metrics[m] for m in validation.COMPARED_METRICS}
+                {m: challenger_metrics[m] for m in validation_tools.COMPARED_METRICS}
             ),
         }
     )
