@@ -42,6 +42,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_course import server
+from mlops_course.proc import tail
 
 TARGETS = {"start_s": 0.7, "rss_mib": 0.25, "client_s": 0.5}
 CLIENT_TIMEOUT = 300.0
@@ -252,9 +253,9 @@ def run_baseline(workdir: Path, script: Path, attempts: int = 3) -> Sample:
                 return measure(proc.pid, uri, start_s, tracker, workdir, script)
             server._terminate(proc.pid)
             proc.wait(timeout=10)
-            tail = server._tail(log_path)
-            if "address already in use" not in tail.lower():
-                raise RuntimeError(f"baseline server did not start:\n{tail}")
+            last_lines = tail(log_path)
+            if "address already in use" not in last_lines.lower():
+                raise RuntimeError(f"baseline server did not start:\n{last_lines}")
         raise RuntimeError("baseline server: no free port after several attempts")
     finally:
         if proc is not None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 
 from mlops_course.paths import course_home
+from mlops_course.proc import tail
 
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
@@ -228,13 +229,13 @@ def _start(home: Path, attempts: int = 3) -> ServerInfo:
             )  # fmt: skip
             _write_state(home, info)
             return info
-        tail = _tail(log_path)
+        last_lines = tail(log_path)
         _terminate(proc.pid)
         proc.wait(timeout=10)
-        if "address already in use" in tail.lower():
+        if "address already in use" in last_lines.lower():
             last_error = f"port {port} was taken by another program; trying another port"
             continue  # the port was taken between our check and the server's bind
-        last_error = tail
+        last_error = last_lines
         break
     raise ServerError(
         "The local MLflow server did not start. Last lines of "
@@ -255,14 +256,6 @@ def _wait_healthy(
             return True
         time.sleep(0.2)
     return False
-
-
-def _tail(path: Path, limit: int = 2000) -> str:
-    try:
-        data = path.read_bytes()[-limit:]
-    except OSError:
-        return ""
-    return data.decode(errors="replace")
 
 
 def _terminate(pid: int | None, timeout: float = 10.0) -> None:

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
+from mlops_course.proc import stop_group
+
 if TYPE_CHECKING:
     from fastapi import Request
 
@@ -293,22 +295,8 @@ def mlflow_scoring_server(
             time.sleep(0.2)
         yield url
     finally:
-        _stop_group(proc)
+        stop_group(proc)
         log.close()
-
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    import signal
-
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def iter_csv_chunks(path, *, chunk_size: int = 10_000, progress: bool = False, **read_csv_kwargs):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from mlops_course import server
     from mlops_course.paths import repo_root
+    from mlops_course.proc import stop_group
 
     try:
         info = server.ensure_server()
@@ -72,7 +72,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         print("\nStopping…")
     finally:
-        _stop_group(lab)
+        stop_group(lab, grace=15)
         if info.started:
             print(server.stop())
         elif not info.external:
@@ -81,16 +81,3 @@ def run(args) -> int:
                 "(`mlops-course server stop` stops it)."
             )
     return 0
-
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue

@@ -28,6 +28,7 @@ from mlops_course import target as target_mod
 from mlops_course.grading import report as report_mod
 from mlops_course.grading.catalog import catalog, exercise_key
 from mlops_course.paths import course_home, repo_root
+from mlops_course.proc import stop_group, tail
 
 DEFAULT_TIMEOUT = 120.0
 ENV_ERROR_VAR = "MLOPS_COURSE_ENV_ERROR"
@@ -177,7 +178,7 @@ def _run_watched(ids, target, env, timeout, tests_dir, on_result, warm=False):
             if not ended:  # pytest exited by itself with tests left: do not loop forever
                 for nodeid in pending:
                     results[nodeid] = _result(
-                        "error", f"not run: pytest stopped early.\n{_tail(log, 600)}"
+                        "error", f"not run: pytest stopped early.\n{tail(log, 600)}"
                     )
                 break
             selection = pending
@@ -219,7 +220,7 @@ def _watch(proc, events: Path, timeout: float, results: dict, on_result):
                 return collected, True
             return collected, False
         if current is not None and time.monotonic() - started > timeout:
-            _kill_group(proc)
+            stop_group(proc, grace=5)
             results[current] = _result(
                 "timeout",
                 f"Stopped after {timeout:g} s: the function did not return (an endless loop, "
@@ -251,34 +252,10 @@ def _crash_message(returncode: int | None) -> str:
     )
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=5)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _tail(path: Path, limit: int = 1500) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - limit))
-            return fh.read().decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
 def _collection_problem(returncode: int | None, log: Path) -> str:
     return (
         f"pytest could not collect the graded tests (exit code {returncode}). "
-        f"Last lines of its output:\n{_tail(log)}"
+        f"Last lines of its output:\n{tail(log, 1500)}"
     )
 
 

@@ -1,0 +1,35 @@
+"""Small process and log helpers shared by the server, the grader, serving and `course`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+
+def stop_group(proc, *, grace: float = 10.0) -> None:
+    """Stop a child started with ``start_new_session=True`` and everything it started:
+    SIGTERM to its process group, then SIGKILL if it is still there after ``grace`` seconds.
+    ``proc`` needs ``pid`` and ``wait(timeout)`` (a ``Popen`` or the warm grader's child)."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def tail(path: Path, limit: int = 2000) -> str:
+    """The last ``limit`` bytes of a (possibly huge) log file, as text; "" if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - limit))
+            return fh.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
