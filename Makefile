@@ -27,14 +27,14 @@ test: $(STAMP)
 		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
 
 lint: $(STAMP)
-	$(BIN)/ruff check mlops_course solutions exercises tests bench notebooks/src
+	$(BIN)/ruff check mlops_course solutions exercises tests bench authors/notebooks
 	$(BIN)/ruff format --check mlops_course solutions tests bench
 
 ## exercises: regenerate exercises/ from solutions/ (edited files are backed up first)
 exercises: $(STAMP)
 	$(BIN)/mlops-course author exercises
 
-## notebooks: regenerate notebooks/*.ipynb from notebooks/src/*.py (outputs stripped)
+## notebooks: regenerate notebooks/*.ipynb from authors/notebooks/*.py (outputs stripped)
 notebooks: $(STAMP)
 	$(BIN)/mlops-course author notebooks
 

@@ -4,8 +4,9 @@
   ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes ``raise NotImplementedError("Exercise M.N:
   ...")``; signatures and docstrings stay. A learner's edited file is never overwritten without a
   backup beside it (``<file>.bak-<timestamp>``).
-* ``notebooks/NN_topic.ipynb`` is generated from ``notebooks/src/NN_topic.py`` (Jupytext
-  py:percent) with no outputs.
+* ``notebooks/NN_topic.ipynb`` is generated from ``authors/notebooks/NN_topic.py``
+  (Jupytext py:percent) with no outputs: the sources live in the authors' folder, out of the
+  learner's way in JupyterLab.
 """
 
 from __future__ import annotations
@@ -204,11 +205,19 @@ def _notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+NOTEBOOK_SOURCES = Path("authors") / "notebooks"
+
+
+def notebook_sources(root: Path | None = None) -> list[Path]:
+    """The lesson sources (``authors/notebooks/NN_topic.py``), in course order."""
+    return sorted(((root or repo_root()) / NOTEBOOK_SOURCES).glob("[0-9][0-9]_*.py"))
+
+
 def sync_notebooks(*, check: bool = False, root: Path | None = None) -> list[SyncResult]:
-    """Generate (or with ``check``, compare) ``notebooks/NN_topic.ipynb`` from ``notebooks/src``."""
+    """Generate (or with ``check``, compare) ``notebooks/NN_topic.ipynb`` from their sources."""
     root = root or repo_root()
     results = []
-    for src in sorted((root / "notebooks" / "src").glob("[0-9][0-9]_*.py")):
+    for src in notebook_sources(root):
         path = root / "notebooks" / f"{src.stem}.ipynb"
         expected = _notebook_text(notebook_from_source(src))
         current = path.read_text(encoding="utf-8") if path.exists() else None

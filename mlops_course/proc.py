@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -22,6 +23,32 @@ def stop_group(proc, *, grace: float = 10.0) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def stop_on_hangup() -> None:
+    """Treat SIGTERM and SIGHUP (a closed terminal) like Ctrl-C: raise KeyboardInterrupt in the
+    main thread, so the caller's ``finally`` stops what it started."""
+
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
+
+
+def die_with_parent() -> None:
+    """In a child, before exec (``preexec_fn``): ask Linux to send SIGTERM when the parent dies,
+    even by SIGKILL. A no-op where ``prctl(PR_SET_PDEATHSIG)`` does not exist."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def tail(path: Path, limit: int = 2000) -> str:

@@ -12,7 +12,6 @@ used, and then no local server is started.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -30,6 +29,7 @@ from mlops_course.paths import course_home
 from mlops_course.proc import tail
 
 STATE_FILE = "server.json"
+PORT_FILE = "server.port"  # the last port used: the next start takes it again when it is free
 LOG_FILE = "server.log"
 HOST = "127.0.0.1"
 START_TIMEOUT = float(os.environ.get("MLOPS_COURSE_SERVER_START_TIMEOUT", "120"))
@@ -77,6 +77,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """True when ``host:port`` can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _last_port(home: Path) -> int | None:
+    """The port this home's server used last time, when it is free now (so an open UI tab
+    keeps working after a restart)."""
+    try:
+        port = int((home / PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return port if 0 < port < 65536 and port_is_free(port) else None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -128,8 +148,24 @@ def _write_state(home: Path, info: ServerInfo) -> None:
 
 @contextlib.contextmanager
 def _locked(home: Path) -> Iterator[None]:
-    """One starter at a time per home (two notebooks opened at once must not start two)."""
-    with open(home / "server.lock", "w") as fh:
+    """One starter at a time per home (two notebooks opened at once must not start two).
+
+    ``fcntl`` exists on Linux and macOS (and WSL2); on a platform without it (native Windows)
+    ``msvcrt`` locks the file instead, so importing the course never fails there."""
+    with open(home / "server.lock", "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:  # native Windows
+            import msvcrt
+
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)  # retries for about 10 s
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+            return
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -150,11 +186,14 @@ def status(home: Path | None = None) -> tuple[ServerInfo | None, str]:
     return info, "running"
 
 
-def ensure_server(home: Path | None = None, *, use_env: bool = True) -> ServerInfo:
+def ensure_server(
+    home: Path | None = None, *, use_env: bool = True, tied: bool = False
+) -> ServerInfo:
     """Return a healthy tracking server, starting the course's local one only if needed.
 
     Order: ``MLFLOW_TRACKING_URI`` (if set and ``use_env``), then the server recorded in the
-    course home (reused when healthy, cleaned up when stale), then a new local server.
+    course home (reused when healthy, cleaned up when stale), then a new local server. With
+    ``tied``, a server started here dies with this process even if it is killed (Linux).
 
     Raises:
         ServerError: with what to do, when the server cannot be reached or started.
@@ -179,7 +218,7 @@ def ensure_server(home: Path | None = None, *, use_env: bool = True) -> ServerIn
             _terminate(info.pid)
         if info is not None:
             _state_path(home).unlink(missing_ok=True)
-        return _start(home)
+        return _start(home, tied=tied)
 
 
 def _server_command(port: int, home: Path) -> list[str]:
@@ -204,11 +243,13 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _start(home: Path, attempts: int = 3) -> ServerInfo:
+def _start(home: Path, attempts: int = 3, *, tied: bool = False) -> ServerInfo:
+    from mlops_course.proc import die_with_parent
+
     log_path = home / LOG_FILE
     last_error = ""
-    for _ in range(attempts):
-        port = free_port()
+    for attempt in range(attempts):
+        port = (_last_port(home) if attempt == 0 else None) or free_port()
         with open(log_path, "ab") as log:
             log.write(f"\n--- mlops-course starting mlflow server on port {port}\n".encode())
             log.flush()
@@ -220,6 +261,7 @@ def _start(home: Path, attempts: int = 3) -> ServerInfo:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stop() ends it and its workers
+                preexec_fn=die_with_parent if tied else None,
             )
         uri = f"http://{HOST}:{port}"
         if _wait_healthy(uri, proc.pid, timeout=START_TIMEOUT, proc=proc):
@@ -228,6 +270,8 @@ def _start(home: Path, attempts: int = 3) -> ServerInfo:
                 started_at=time.time(),
             )  # fmt: skip
             _write_state(home, info)
+            with contextlib.suppress(OSError):
+                (home / PORT_FILE).write_text(f"{port}\n")
             return info
         last_lines = tail(log_path)
         _terminate(proc.pid)

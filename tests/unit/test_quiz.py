@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 import pytest
 
-from mlops_course.paths import repo_root
+from mlops_course.authoring import notebook_sources
 from mlops_course.quiz import answer_digest, check_quiz
 
 
 def _quizzes():
-    for src in sorted((repo_root() / "notebooks" / "src").glob("[0-9][0-9]_*.py")):
+    for src in notebook_sources():
         text = src.read_text()
         block = re.search(r"EXPECTED = \{(.*?)\n\}", text, re.S)
         if block:
@@ -36,4 +34,4 @@ def test_check_quiz_counts_and_never_raises(capsys):
 
 
 def test_quiz_sources_exist():
-    assert len(list(_quizzes())) == len(list(Path(repo_root(), "notebooks", "src").glob("0*.py")))
+    assert len(list(_quizzes())) == len(notebook_sources())
