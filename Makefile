@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: course test install lint exercises check-exercises notebooks check-notebooks bench server-stop doctor clean
+.PHONY: course test shell install lint exercises check-exercises notebooks check-notebooks bench server-stop doctor clean
 
 # The virtualenv is rebuilt only when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -20,6 +20,11 @@ install: $(STAMP)
 ## course: set up, start the local MLflow server and JupyterLab (Ctrl-C stops both)
 course: $(STAMP)
 	$(BIN)/mlops-course course
+
+## shell: a shell with the course's virtualenv active (mlops-course, python, jupyter on PATH)
+shell: $(STAMP)
+	@echo "The course's shell: mlops-course is on PATH. Type 'exit' to leave."
+	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" bash -i
 
 ## test: set up, then run every check of the project (what CI runs)
 test: $(STAMP)

@@ -75,7 +75,7 @@ def load(module: str, target: str | os.PathLike | None = None) -> ModuleType:
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         raise TargetLoadError(
-            f"Syntax error in {exc.filename or path}, line {exc.lineno}: {exc.msg}",
+            f"Syntax error in {exc.filename or path}, line {exc.lineno}: {exc.msg}" + _caret(exc),
             path=path,
             lineno=exc.lineno,
         ) from exc
@@ -87,6 +87,16 @@ def load(module: str, target: str | os.PathLike | None = None) -> ModuleType:
             f"Importing {where} failed: {type(exc).__name__}: {exc}", path=path, lineno=lineno
         ) from exc
     return mod
+
+
+def _caret(exc: SyntaxError) -> str:
+    """The offending line and a caret under the column, as Python prints them."""
+    if not exc.text:
+        return ""
+    line = exc.text.rstrip("\n")
+    stripped = line.lstrip()
+    column = max((exc.offset or 1) - 1 - (len(line) - len(stripped)), 0)
+    return f"\n    {stripped}\n    {' ' * column}^"
 
 
 def _line_in(path: Path, exc: BaseException) -> int | None:

@@ -1,29 +1,67 @@
-"""``mlops-course grade`` and ``mlops-course progress``."""
+"""``mlops-course grade``, ``progress``, ``clean`` and (for instructors) ``gradebook``."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from pathlib import Path
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
+    return value
+
+
+def _output_file(text: str) -> Path:
+    """A file to write: not a folder, in a folder that exists (nothing is created silently)."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"the folder {path.parent} does not exist; create it first or choose another path"
+        )
+    return path
 
 
 def register(sub) -> None:
     p = sub.add_parser("grade", help="grade exercises and print the scoreboard")
     p.add_argument("ids", nargs="*", metavar="ID", help="exercise ids (e.g. 1.1 1.2); default all")
     p.add_argument("--target", help="exercises (default), solutions, or a folder of modules")
-    p.add_argument("--timeout", type=float, help="seconds allowed per test (default 120)")
-    p.add_argument("--report", type=Path, help="JSON report path (default .mlops-course/reports/)")
-    p.add_argument("--junit", type=Path, help="also write JUnit XML here")
+    p.add_argument("--timeout", type=_timeout, help="seconds allowed per test (default 120)")
+    p.add_argument(
+        "--report", type=_output_file, help="JSON report path (default .mlops-course/reports/)"
+    )
+    p.add_argument("--junit", type=_output_file, help="also write JUnit XML here")
     p.add_argument("--quiet", action="store_true", help="only the summary line")
+    p.add_argument(
+        "--verbose", "-v", action="store_true", help="add each failed check's full assertion"
+    )
     p.set_defaults(func=run_grade)
 
     p = sub.add_parser("progress", help="show which exercises are done, from your reports")
     p.set_defaults(func=run_progress)
 
+    p = sub.add_parser("clean", help="remove what grading left in MLflow (never your own work)")
+    p.add_argument(
+        "--all", action="store_true", help="also delete your grading reports (asks first)"
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    p.set_defaults(func=run_clean)
+
     p = sub.add_parser("gradebook", help="(instructors) many learners' reports -> one CSV")
     p.add_argument("reports", nargs="+", type=Path, help="JSON reports (e.g. reports/*.json)")
-    p.add_argument("--output", type=Path, default=Path("gradebook.csv"), help="CSV to write")
-    p.add_argument("--plot", type=Path, help="also save a pass-rate bar chart (PNG) here")
+    p.add_argument(
+        "--output", type=_output_file, default=Path("gradebook.csv"), help="CSV to write"
+    )
+    p.add_argument("--plot", type=_output_file, help="also save a pass-rate bar chart (PNG) here")
     p.set_defaults(func=run_gradebook)
 
 
@@ -31,18 +69,32 @@ def run_grade(args) -> int:
     from rich.console import Console
 
     from mlops_course.grading import report as report_mod
-    from mlops_course.grading.runner import GradingError, default_report_path, grade
+    from mlops_course.grading.runner import GradingError, grade
 
     console = Console()
     try:
-        with console.status("Grading…"):
-            report = grade(args.ids, target=args.target, timeout=args.timeout)
+        with console.status("Grading…") as status:
+
+            def note(text: str) -> None:
+                status.console.print(text, style="cyan", highlight=False)
+
+            report = grade(
+                args.ids, target=args.target, timeout=args.timeout, verbose=args.verbose,
+                on_note=note,
+            )  # fmt: skip
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path = report_mod.write_json(report, args.report or default_report_path())
-    if args.junit:
-        report_mod.write_junit(report, args.junit)
+    try:
+        if args.report:
+            path = report_mod.write_json(report, args.report)
+        else:
+            path = report_mod.save(report)
+        if args.junit:
+            report_mod.write_junit(report, args.junit)
+    except OSError as exc:
+        print(f"error: could not write the report: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
         console.print(report_mod.scoreboard(report))
     s = report["summary"]
@@ -57,15 +109,15 @@ def run_grade(args) -> int:
 
 
 def run_progress(args) -> int:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     from mlops_course.grading.catalog import catalog
-    from mlops_course.grading.report import STATUS_STYLE
-    from mlops_course.paths import course_home
+    from mlops_course.grading.report import STATUS_STYLE, reports_dir
 
     latest: dict[str, tuple[str, dict]] = {}
-    for path in sorted((course_home() / "reports").glob("*.json")):
+    for path in sorted(reports_dir().glob("*.json")):
         try:
             report = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -75,21 +127,70 @@ def run_progress(args) -> int:
         for ex in report.get("exercises", []):
             if report["created"] >= latest.get(ex["id"], ("", {}))[0]:
                 latest[ex["id"]] = (report["created"], ex)
-    table = Table(title="Your progress")
-    for col in ("Exercise", "Title", "Module", "Status", "Points", "Last graded"):
-        table.add_column(col)
-    done = 0
+    # One line per exercise, 80 columns: the title gives way, the numbers never do.
+    table = Table(title="Your progress", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("ID", width=4, no_wrap=True)
+    table.add_column("Title", width=29, no_wrap=True, overflow="ellipsis")
+    table.add_column("Status", width=20, no_wrap=True)
+    table.add_column("Points", width=6, justify="right", no_wrap=True)
+    table.add_column("Graded", width=11, no_wrap=True)
+    done = points = max_points = 0.0
     known = catalog()
     for ex_id, ex in known.items():
         when, entry = latest.get(ex_id, ("", None))
         status = entry["status"] if entry else "not graded yet"
         done += status == "passed"
         label, style = STATUS_STYLE.get(status, (status, "dim"))
-        points = f"{entry['points']:g}/{entry['max_points']:g}" if entry else ""
-        table.add_row(ex_id, ex.title, ex.module, f"[{style}]{label}[/]", points, when[:16])
+        shown = f"{entry['points']:g}/{entry['max_points']:g}" if entry else ""
+        if entry:
+            points += entry["points"]
+            max_points += entry["max_points"]
+        table.add_row(ex_id, ex.title, f"[{style}]{label}[/]", shown, when[5:16].replace("T", " "))
     console = Console()
     console.print(table)
-    console.print(f"{done}/{len(known)} exercises done. Grade with `mlops-course grade`.")
+    console.print(
+        f"{done:g}/{len(known)} exercises done · {points:g}/{max_points:g} points in what you "
+        "graded. Grade with `mlops-course grade`.",
+        highlight=False,
+    )
+    return 0
+
+
+def run_clean(args) -> int:
+    from mlflow import MlflowClient
+
+    from mlops_course import server
+    from mlops_course.grading import debris
+    from mlops_course.grading.report import reports_dir
+
+    try:
+        info = server.ensure_server()
+    except server.ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    removed = debris.remove(MlflowClient(info.uri))
+    where = f"{debris.experiment_prefix()}… and {debris.model_prefix()}…"
+    print(f"Removed {removed.describe()} left by grading ({where}) from {info.uri}.")
+    print("Your own experiments and models were not touched.")
+    if args.all:
+        reports = sorted(reports_dir().glob("*.json"))
+        if not reports:
+            print("No grading reports to delete.")
+            return 0
+        if not args.yes:
+            try:
+                answer = input(
+                    f"Also delete your {len(reports)} grading report(s) in {reports_dir()} "
+                    "(`progress` starts from zero)? [y/N] "
+                )
+            except EOFError:  # no terminal to ask: the safe answer
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Reports kept.")
+                return 0
+        for path in reports:
+            path.unlink(missing_ok=True)
+        print(f"Deleted {len(reports)} grading report(s).")
     return 0
 
 
@@ -103,7 +204,6 @@ def run_gradebook(args) -> int:
         print("error: no readable schema-1 report among the files given.", file=sys.stderr)
         return 2
     table = gradebook(latest)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.output, index=False)
     print(f"{len(table)} students, {latest['exercise'].nunique()} exercises -> {args.output}")
     if args.plot:

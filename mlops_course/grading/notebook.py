@@ -29,12 +29,16 @@ def check(*exercise_ids: str, timeout: float | None = None) -> CheckResult:
     from rich.console import Console
 
     from mlops_course.grading import report as report_mod
-    from mlops_course.grading.runner import default_report_path, grade
+    from mlops_course.grading.runner import grade
 
     console = Console()
+
+    def note(text: str) -> None:
+        console.print(text, style="cyan", highlight=False)
+
     try:
-        report = grade(exercise_ids, timeout=timeout, warm=True)
-        report_mod.write_json(report, default_report_path())  # so `progress` sees it
+        report = grade(exercise_ids, timeout=timeout, warm=True, on_note=note)
+        report_mod.save(report)  # so `progress` sees it
     except Exception as exc:  # the promise: a notebook cell never fails because of check()
         console.print(f"[red]Could not grade {', '.join(exercise_ids) or 'the course'}:[/] {exc}")
         return CheckResult(False, problem=str(exc))

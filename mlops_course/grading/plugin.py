@@ -25,13 +25,14 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 OUTCOMES = ("passed", "failed", "not_started", "timeout", "crashed", "error", "env_unavailable")
 MESSAGE_LIMIT = 1500
+DETAIL_LIMIT = 20000
+VERBOSE_VAR = "MLOPS_COURSE_VERBOSE"
 
 
 class EnvUnavailable(RuntimeError):
@@ -100,6 +101,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _SessionServer.ensure()
 
 
+def check_title(item: pytest.Item) -> str:
+    """A readable name for a graded check: its docstring's first line, else its function name
+    in words (``test_run_logs_test_metrics`` -> "run logs test metrics")."""
+    doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
+    if doc:
+        return doc.splitlines()[0].rstrip(".")
+    name = getattr(item, "originalname", None) or item.name.split("[")[0]
+    title = name.removeprefix("test_").replace("_", " ")
+    param = item.name[len(name) :] if item.name.startswith(name) else ""
+    return f"{title} {param}".strip()
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     events: _Events = session.config._mlops_events
     if not events:
@@ -107,8 +120,69 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     tests = []
     for item in session.items:
         meta = exercise_meta(item) or {"exercise": None, "points": 0.0, "hint": ""}
-        tests.append({"nodeid": item.nodeid, **meta})
+        tests.append({"nodeid": item.nodeid, "title": check_title(item), **meta})
     events.write({"event": "collected", "tests": tests})
+
+
+# ----------------------------------------------------------------------------- the running check
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
+    """Name what this check creates in MLflow after its exercise (see :mod:`debris`)."""
+    from mlops_course.grading import debris
+
+    meta = exercise_meta(item)
+    debris.set_current_exercise(meta["exercise"] if meta else None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A check of an exercise whose function is still the untouched stub is "not started" at
+    once: no fixture runs, so nothing is created in MLflow. ``MLOPS_COURSE_STUB_SHORTCUT=0``
+    runs such checks for real (CI does, to prove each one fails on the stub)."""
+    if os.environ.get("MLOPS_COURSE_STUB_SHORTCUT", "1") == "0":
+        return
+    meta = exercise_meta(item)
+    if meta and (function := _untouched_stub(meta["exercise"])):
+        raise NotImplementedError(f"Exercise {meta['exercise']}: write {function}()")
+
+
+_STUBS: dict[tuple, bool] = {}
+
+
+def _untouched_stub(exercise: str) -> str | None:
+    """The function's name when the target's function for ``exercise`` only raises
+    NotImplementedError (the generated stub), else None."""
+    import ast
+
+    from mlops_course.grading.catalog import catalog
+    from mlops_course.target import TargetLoadError, resolve
+
+    ex = catalog().get(exercise)
+    if ex is None:
+        return None
+    try:
+        path = resolve() / f"{ex.module}.py"
+        key = (str(path), path.stat().st_mtime_ns, ex.function)
+    except (OSError, TargetLoadError):
+        return None
+    if key not in _STUBS:
+        _STUBS[key] = False
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            return None  # the import error is reported by the check itself
+        for node in tree.body:
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == ex.function
+            ):
+                body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                _STUBS[key] = (
+                    len(body) == 1
+                    and isinstance(body[0], ast.Raise)
+                    and "NotImplementedError" in ast.unparse(body[0])
+                )
+    return ex.function if _STUBS[key] else None
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -130,6 +204,12 @@ def classify(excinfo: pytest.ExceptionInfo | None, when: str) -> str:
     return "failed" if when == "call" else "error"
 
 
+def _is_import_error(excinfo: pytest.ExceptionInfo) -> bool:
+    from mlops_course.target import TargetLoadError
+
+    return any(isinstance(e, TargetLoadError) for e in _exception_chain(excinfo.value))
+
+
 def _exception_chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
     while exc is not None and exc not in seen:
@@ -148,11 +228,76 @@ def _looks_like_connection_error(chain: list[BaseException]) -> bool:
 
 def message_for(excinfo: pytest.ExceptionInfo, limit: int = MESSAGE_LIMIT) -> str:
     """A short message: the exception, and where in the learner's file it happened."""
-    text = excinfo.exconly().strip()
+    from mlops_course.target import TargetLoadError
+
+    load_error = next(
+        (e for e in _exception_chain(excinfo.value) if isinstance(e, TargetLoadError)), None
+    )
+    if load_error is not None:
+        return cap(str(load_error), limit)  # it names the file and line itself
+    text = readable(excinfo.exconly().strip())
     where = _learner_location(excinfo)
     if where:
         text = f"{text}\n  (at {where})"
     return cap(text, limit)
+
+
+def readable(text: str) -> str:
+    """An assertion message as a learner reads it: the check's own sentence first, then the
+    learner's value against the expected one (see :func:`pytest_assertrepr_compare`), without
+    pytest's object addresses and ``+ where`` plumbing."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("AssertionError"):
+        return text
+    keep = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if index == 0:
+            stripped = stripped.removeprefix("AssertionError").lstrip(": ").strip()
+        if " at 0x" in stripped or stripped.startswith(_NOISE):
+            continue
+        if stripped.startswith("assert ") and any(k in stripped for k in YOURS_EXPECTED):
+            stripped = stripped.removeprefix("assert ")  # our own comparison's first line
+        keep.append(stripped)
+    return "\n".join(k for k in keep if k) or text
+
+
+YOURS_EXPECTED = ("yours:    ", "yours and expected differ:")
+_NOISE = ("+", "-", "Full diff", "Use -v", "Omitting", "where ", "?")
+
+
+def _short(value: object, limit: int = 120) -> str:
+    import reprlib
+
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlist, short.maxdict = limit, limit, 8, 8
+    return short.repr(value)
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object):
+    """``assert yours == expected`` explained as "yours: X / expected: Y" (graded tests put the
+    learner's value on the left); for dicts, only the keys that differ."""
+    if op != "==":
+        return None
+    if isinstance(left, dict) and isinstance(right, dict):
+        lines = ["yours and expected differ:"]
+        for key in sorted(set(left) | set(right), key=str):
+            if key not in left:
+                lines.append(f"  {key}: missing (expected {_short(right[key])})")
+            elif key not in right:
+                continue  # extra keys are compared by the check itself when they matter
+            elif left[key] != right[key]:
+                lines.append(f"  {key}: yours {_short(left[key])}, expected {_short(right[key])}")
+        return lines if len(lines) > 1 else None
+    if type(right).__name__ == "ApproxScalar":
+        expected = f"{_short(right.expected)} (± {right.tolerance:.1g})"
+    elif type(right).__name__.startswith("Approx"):
+        expected = repr(right)
+    else:
+        expected = _short(right)
+    return [f"yours:    {_short(left)}", f"expected: {expected}"]
 
 
 def cap(text: str, limit: int) -> str:
@@ -185,6 +330,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed and current["outcome"] == "passed":
         current["outcome"] = classify(call.excinfo, call.when)
         current["message"] = message_for(call.excinfo) if call.excinfo else report.longreprtext
+        if call.excinfo and _is_import_error(call.excinfo):
+            current["import_error"] = True  # reported once, at the top of the scoreboard
+        if os.environ.get(VERBOSE_VAR) == "1":  # grade --verbose: the whole story
+            current["detail"] = cap(report.longreprtext, DETAIL_LIMIT)
     elif report.skipped and current["outcome"] == "passed":
         current["outcome"] = "error"
         current["message"] = f"skipped: {report.longrepr[-1] if report.longrepr else ''}"
@@ -293,8 +442,7 @@ def mlflow_tracking_uri() -> str:
 
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> str:
-    """A name no other test (or earlier run) uses, inside the learner's namespace."""
-    from mlops_course import naming
+    """A new experiment name for this check, in the learner's grading folder (see :mod:`debris`)."""
+    from mlops_course.grading import debris
 
-    base = request.node.name.replace("[", "-").replace("]", "")[:40]
-    return f"{naming.student()}/grading/{base}-{uuid.uuid4().hex[:8]}"
+    return debris.experiment_name(request.node.name.replace("[", "-").replace("]", "")[:40])

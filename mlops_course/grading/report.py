@@ -11,7 +11,9 @@ Schema 1::
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -76,9 +78,57 @@ def exit_code(report: dict) -> int:
 
 
 def write_json(report: dict, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    """Write a report where the caller asked (its folder must exist), replacing atomically."""
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
     return path
+
+
+KEEP_VAR = "MLOPS_COURSE_KEEP_REPORTS"
+DEFAULT_KEEP = 20
+
+
+def reports_dir() -> Path:
+    from mlops_course.paths import course_home
+
+    return course_home() / "reports"
+
+
+def save(report: dict, folder: Path | None = None, *, keep: int | None = None) -> Path:
+    """Save a report in the course's reports folder under a name of its own (two grades in the
+    same second never collide), then keep only the newest ``keep`` reports of this learner
+    (``MLOPS_COURSE_KEEP_REPORTS``, default 20; 0 keeps all)."""
+    folder = folder or reports_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    student = report.get("student") or "learner"
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now % 1 * 1e6):06d}"
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    for n in range(1000):
+        path = folder / f"grade-{student}-{stamp}{f'-{n}' if n else ''}.json"
+        try:
+            with open(path, "x", encoding="utf-8") as fh:  # never overwrite another report
+                fh.write(text)
+            break
+        except FileExistsError:
+            continue
+    _prune(folder, student, keep)
+    return path
+
+
+def _prune(folder: Path, student: str, keep: int | None) -> None:
+    if keep is None:
+        try:
+            keep = int(os.environ.get(KEEP_VAR, DEFAULT_KEEP))
+        except ValueError:
+            keep = DEFAULT_KEEP
+    if keep <= 0:
+        return
+    mine = sorted(folder.glob(f"grade-{student}-*.json"))  # names sort by time
+    for old in mine[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def write_junit(report: dict, path: Path) -> Path:
@@ -102,13 +152,23 @@ def write_junit(report: dict, path: Path) -> Path:
                 ET.SubElement(case, "failure", message=t["outcome"]).text = t["message"]
             elif t["outcome"] != "passed":
                 ET.SubElement(case, "error", message=t["outcome"]).text = t["message"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    ET.ElementTree(suites).write(tmp, encoding="utf-8", xml_declaration=True)
+    tmp.replace(path)
     return path
 
 
-def scoreboard(report: dict, *, messages: bool = True):
-    """A rich Table: exercise, title, points, status, and the hint of each failed check."""
+def scoreboard(report: dict, *, messages: bool = True, notes: bool = True):
+    """What a learner reads after a grade, complete at 80 columns (rich renderables).
+
+    A summary table (exercise, title, points, status), then, for each exercise with a failed
+    check: every failed check by its readable name, its hint in full (wrapped, never cut), the
+    learner's value against the expected one, and where in their file it happened. A module
+    that does not import is reported once, at the top. ``notes`` of the report (a server
+    started, where a failed check's objects are kept in MLflow) come last.
+    """
+    from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
@@ -117,47 +177,102 @@ def scoreboard(report: dict, *, messages: bool = True):
         title=f"mlops-course · {report['student']} · target {report['target']}",
         caption=f"{_fmt(s['points'])} / {_fmt(s['max_points'])} points · "
         f"{s['passed']}/{s['tests']} checks passed",
-        show_lines=True,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     table.add_column("Exercise", no_wrap=True)
-    table.add_column("Title")
+    table.add_column("Title", overflow="fold")
     table.add_column("Points", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("What to do")
     for ex in report["exercises"]:
         label, style = STATUS_STYLE.get(ex["status"], (ex["status"], ""))
-        table.add_row(
-            ex["id"],
-            ex["title"],
-            f"{_fmt(ex['points'])}/{_fmt(ex['max_points'])}",
-            Text(label, style=style),
-            Text(advice(ex, messages=messages)),
+        points = f"{_fmt(ex['points'])}/{_fmt(ex['max_points'])}"
+        table.add_row(ex["id"], ex["title"], points, Text(label, style=style))
+    parts: list = []
+    broken = import_errors(report)
+    for message in broken:
+        parts.append(Text("Your file does not import; fix this first:", style="bold red"))
+        parts.append(_indented(message, 2))
+    parts.append(table)
+    for ex in report["exercises"]:
+        if ex["status"] not in ("passed", "not_started"):
+            parts.extend(feedback(ex, messages=messages, imports_reported=bool(broken)))
+    waiting = [ex["id"] for ex in report["exercises"] if ex["status"] == "not_started"]
+    if waiting and len(waiting) < len(report["exercises"]):
+        parts.append(
+            Text(
+                f"Not started: {', '.join(waiting)}. Write the function in exercises/, then "
+                f'check("{waiting[0]}").',
+                style="dim",
+            )
         )
-    return table
+    elif waiting:
+        parts.append(
+            Text(f'Write the function in exercises/, then run check("{waiting[0]}").', style="dim")
+        )
+    if notes:
+        parts.extend(Text(note, style="cyan") for note in report.get("notes", []))
+    return Group(*parts)
 
 
-def advice(ex: dict, *, messages: bool = True, limit: int = 600) -> str:
-    """What a learner should do next for one exercise, from its failed checks."""
-    if ex["status"] == "passed":
-        return ""
-    if ex["status"] == "not_started":
-        return f'Write the function in exercises/, then run check("{ex["id"]}").'
-    by_hint: dict[str, list[dict]] = {}
-    for t in ex["tests"]:
-        if t["outcome"] != "passed":
-            by_hint.setdefault(t["hint"] or t["name"], []).append(t)
-    lines = []
-    for hint, failed in by_hint.items():
-        line = f"• {hint}"
-        first = failed[0]["message"].strip().splitlines() if messages else []
-        if first:
-            line += f"\n  {first[0][:200]}"
-            line += "".join(f"\n  {ln[:200]}" for ln in first[1:] if ln.strip().startswith("(at "))
-        if len(failed) > 1:
-            line += f"\n  (and {len(failed) - 1} more check(s) with this hint)"
-        lines.append(line)
-    text = "\n".join(dict.fromkeys(lines))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+MESSAGE_LINES = 12  # of a failed check's message; `grade --verbose` shows everything
+
+
+def feedback(ex: dict, *, messages: bool = True, imports_reported: bool = False) -> list:
+    """The renderables explaining one exercise's failed checks (see :func:`scoreboard`)."""
+    from rich.text import Text
+
+    failed = [t for t in ex["tests"] if t["outcome"] != "passed"]
+    label, style = STATUS_STYLE.get(ex["status"], (ex["status"], ""))
+    parts: list = [
+        Text(
+            f"{ex['id']} {ex['title']}: {len(failed)} of {len(ex['tests'])} checks did not pass",
+            style=f"bold {style}",
+        )
+    ]
+    shown_hints: set[str] = set()
+    for t in failed:
+        mark = STATUS_STYLE.get(t["outcome"], (t["outcome"], ""))[0].split(" ")[0]
+        parts.append(_indented(f"{mark} {t.get('title') or t['name']}", 2, style="bold"))
+        if t.get("import_error") and imports_reported:
+            parts.append(_indented("(your file does not import: see above)", 4))
+            continue
+        if t["hint"]:
+            repeated = t["hint"] in shown_hints
+            shown_hints.add(t["hint"])
+            parts.append(_indented("Hint: " + ("same as above" if repeated else t["hint"]), 4))
+        if messages and t["message"].strip():
+            lines = t["message"].strip().splitlines()
+            if len(lines) > MESSAGE_LINES and not t.get("detail"):
+                lines = lines[:MESSAGE_LINES] + [f"(more: mlops-course grade --verbose {ex['id']})"]
+            parts.append(_indented("\n".join(lines), 4, style="yellow"))
+        if t.get("detail"):
+            parts.append(_indented(t["detail"], 4, style="dim"))
+    return parts
+
+
+def import_errors(report: dict) -> list[str]:
+    """The distinct "does not import" messages of a report (each shown once, at the top)."""
+    seen = [
+        t["message"] for ex in report["exercises"] for t in ex["tests"] if t.get("import_error")
+    ]
+    return list(dict.fromkeys(seen))
+
+
+def _indented(text: str, left: int, style: str = ""):
+    from rich.padding import Padding
+    from rich.text import Text
+
+    return Padding(Text(text, style=style), (0, 0, 0, left))
+
+
+def render(renderable, width: int = 80) -> str:
+    """Plain text of a renderable at ``width`` columns (for tests and plain logs)."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
 
 
 def _fmt(x: float) -> str:

@@ -25,9 +25,11 @@ from pathlib import Path
 
 from mlops_course import naming, server
 from mlops_course import target as target_mod
+from mlops_course.grading import debris
 from mlops_course.grading import report as report_mod
 from mlops_course.grading.catalog import catalog, exercise_key
-from mlops_course.paths import course_home, repo_root
+from mlops_course.grading.plugin import VERBOSE_VAR
+from mlops_course.paths import repo_root
 from mlops_course.proc import stop_group, tail
 
 DEFAULT_TIMEOUT = 120.0
@@ -45,10 +47,6 @@ def default_timeout() -> float:
         return DEFAULT_TIMEOUT
 
 
-def default_report_path() -> Path:
-    return course_home() / "reports" / time.strftime("grade-%Y%m%d-%H%M%S.json")
-
-
 def grade(
     ids: Iterable[str] = (),
     *,
@@ -57,6 +55,8 @@ def grade(
     tests_dir: Path | None = None,
     on_result: Callable[[dict], None] | None = None,
     warm: bool = False,
+    verbose: bool = False,
+    on_note: Callable[[str], None] | None = None,
 ) -> dict:
     """Grade exercises and return a schema-1 report (see :mod:`report`).
 
@@ -68,6 +68,11 @@ def grade(
         on_result: called with each test's result as it arrives (for a progress display).
         warm: fork the tests from a process that has MLflow imported already (see
             :mod:`warm`); what ``check()`` uses for quick feedback.
+        verbose: keep each failed check's full assertion and traceback (``detail``).
+        on_note: called with a sentence for the learner as things happen (a server started).
+
+    What the checks create in MLflow is cleaned as :mod:`debris` describes; the report's
+    ``notes`` say where a failed check's objects are kept.
 
     Raises:
         GradingError: for an unknown exercise id or target.
@@ -87,24 +92,85 @@ def grade(
     timeout = timeout or default_timeout()
     tests_dir = tests_dir or repo_root() / "tests" / "graded"
 
+    def note(text: str) -> None:
+        if on_note:
+            on_note(text)
+
     env = _child_env(target)
+    if verbose:
+        env[VERBOSE_VAR] = "1"
     tracking_uri = None
+    client = None
     try:
-        tracking_uri = server.ensure_server().uri
+        info = server.ensure_server()
+        tracking_uri = info.uri
         env["MLFLOW_TRACKING_URI"] = tracking_uri
+        if info.started:
+            note(f"Started the course's MLflow server at {info.uri} (data in {info.home}).")
+        client = _client(tracking_uri)
     except server.ServerError as exc:
         env[ENV_ERROR_VAR] = str(exc)
         tracking_uri = server.env_tracking_uri()
 
+    selected = ids or list(known)
+    _clean(client, selected, note)  # what earlier checks of these exercises left
     results, collected, problem = _run_watched(
-        ids, target, env, timeout, tests_dir, on_result, warm
+        ids, target, env, timeout, tests_dir, on_result, warm, verbose
     )
     exercises = _group(collected, results, known)
     if problem and not exercises:
         exercises = [_problem_entry(ids or list(known), known, problem)]
-    return report_mod.build(
+    report = report_mod.build(
         exercises, student=naming.student(), target=target, tracking_uri=tracking_uri
     )
+    kept = {ex["id"] for ex in report["exercises"] if _keeps_debris(ex)}
+    _clean(client, [e for e in selected if e not in kept], on_note)
+    report["notes"] = _kept_notes(client, sorted(kept, key=exercise_key), tracking_uri)
+    return report
+
+
+def _keeps_debris(ex: dict) -> bool:
+    """A failed check keeps what it created, so the learner can look at it in the UI (a file
+    that does not import has nothing worth looking at)."""
+    return any(
+        t["outcome"] in ("failed", "timeout", "crashed")
+        or (t["outcome"] == "error" and not t.get("import_error"))
+        for t in ex["tests"]
+    )
+
+
+def _kept_notes(client, exercises: list[str], tracking_uri: str | None) -> list[str]:
+    notes = []
+    for ex_id in exercises:
+        try:
+            found = debris.find(client, [ex_id]) if client is not None else None
+        except Exception:
+            found = None
+        if found:
+            models = f" and models {debris.model_prefix(ex_id)}*" if found.models else ""
+            notes.append(
+                f"{ex_id}: what its checks created is kept for you to inspect in the MLflow UI "
+                f"at {tracking_uri} (experiments {debris.experiment_prefix(ex_id)}*{models}); "
+                "the next check of this exercise replaces it."
+            )
+    return notes
+
+
+def _client(tracking_uri: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+def _clean(client, exercises: list[str], note: Callable[[str], None] | None) -> None:
+    """Remove grading objects of these exercises; a failure to clean never fails grading."""
+    if client is None or not exercises:
+        return
+    try:
+        debris.remove(client, exercises)
+    except Exception as exc:  # the server went away, a permission: grading goes on
+        if note:
+            note(f"Could not remove what earlier checks left in MLflow: {str(exc)[:200]}")
 
 
 def _child_env(target: str) -> dict[str, str]:
@@ -126,10 +192,12 @@ def _child_env(target: str) -> dict[str, str]:
     return env
 
 
-def _pytest_args(target: str, events: Path, selection: list[str]) -> list[str]:
+def _pytest_args(
+    target: str, events: Path, selection: list[str], verbose: bool = False
+) -> list[str]:
     return [
         *selection,
-        "-q", "--tb=no", "--show-capture=no", "--no-header", "-p", "no:cacheprovider",
+        "-q", "--tb=short" if verbose else "--tb=no", "--show-capture=no", "--no-header", "-p", "no:cacheprovider",
         "-p", "mlops_course.grading.plugin", "--rootdir", str(repo_root()),
         "--target", target, "--mlops-events", str(events),
     ]  # fmt: skip
@@ -153,7 +221,7 @@ def _launch(args: list[str], env: dict, log: Path, warm: bool):
         )  # fmt: skip
 
 
-def _run_watched(ids, target, env, timeout, tests_dir, on_result, warm=False):
+def _run_watched(ids, target, env, timeout, tests_dir, on_result, warm=False, verbose=False):
     """Run the tests, restarting pytest after a timeout or a crash. Returns
     (results by node id, collected tests, a problem message or None)."""
     results: dict[str, dict] = {}
@@ -165,7 +233,7 @@ def _run_watched(ids, target, env, timeout, tests_dir, on_result, warm=False):
         selection = [str(tests_dir)] + [f"--exercise={i}" for i in ids]
         for _attempt in range(1000):  # bounded: each round grades at least one test or stops
             events.write_text("")
-            proc = _launch(_pytest_args(target, events, selection), env, log, warm)
+            proc = _launch(_pytest_args(target, events, selection, verbose), env, log, warm)
             round_collected, ended = _watch(proc, events, timeout, results, on_result)
             if not collected:
                 collected = round_collected
@@ -233,8 +301,20 @@ def _watch(proc, events: Path, timeout: float, results: dict, on_result):
         time.sleep(0.05)
 
 
-def _result(outcome: str, message: str = "", duration: float = 0.0, **_ignored) -> dict:
-    return {"outcome": outcome, "message": message, "duration": round(duration, 3)}
+def _result(
+    outcome: str,
+    message: str = "",
+    duration: float = 0.0,
+    detail: str = "",
+    import_error: bool = False,
+    **_ignored,
+) -> dict:
+    result = {"outcome": outcome, "message": message, "duration": round(duration, 3)}
+    if detail:
+        result["detail"] = detail
+    if import_error:
+        result["import_error"] = True
+    return result
 
 
 def _crash_message(returncode: int | None) -> str:
@@ -274,12 +354,14 @@ def _group(collected: list[dict], results: dict, known: dict) -> list[dict]:
         entry["tests"].append(
             {
                 "name": test["nodeid"].split("::", 1)[-1],
+                "title": test.get("title") or test["nodeid"].split("::", 1)[-1],
                 "outcome": res["outcome"],
                 "points": max_points if res["outcome"] == "passed" else 0.0,
                 "max_points": max_points,
                 "message": res["message"],
                 "hint": test.get("hint", ""),
                 "duration": res["duration"],
+                **{k: res[k] for k in ("detail", "import_error") if k in res},
             }
         )
     return [by_id[k] for k in sorted(by_id, key=exercise_key)]

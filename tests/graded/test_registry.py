@@ -9,7 +9,6 @@ logged once per module and shared by the versions, so the checks stay fast.
 from __future__ import annotations
 
 import math
-import uuid
 from types import SimpleNamespace
 
 import cloudpickle
@@ -24,14 +23,14 @@ from mlflow.exceptions import MlflowException
 from sklearn.linear_model import LogisticRegression
 
 from mlops_course import data, naming, target
+from mlops_course.grading import debris
 
 MISSING_RUN = "0" * 32
 
 
 # --------------------------------------------------------------------------- shared helpers
-def fresh_name(label: str) -> str:
-    """A registered-model name no other test (or earlier run) uses, in the learner's namespace."""
-    return naming.model_name(f"grading-{label}-{uuid.uuid4().hex[:8]}")
+# A registered-model name no other check uses, in the learner's grading folder.
+fresh_name = debris.model_name
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +47,7 @@ def registry(mlflow_tracking_uri):
 @pytest.fixture(scope="module")
 def logged(client, mlflow_tracking_uri):
     """One run that logged a small model (``name="model"``), in a fresh experiment."""
-    experiment_id = client.create_experiment(
-        f"{naming.student()}/grading/registry-{uuid.uuid4().hex[:8]}"
-    )
+    experiment_id = client.create_experiment(debris.experiment_name("registry"))
     X, y = data.load_classification("iris")
     model = LogisticRegression(max_iter=300).fit(X, y)
     with mlflow.start_run(experiment_id=experiment_id) as run:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from io import StringIO
 from types import SimpleNamespace
 
@@ -39,14 +38,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from mlops_course import data, naming, target
+from mlops_course import data, target
+from mlops_course.grading import debris
 
 # --------------------------------------------------------------------------- shared helpers
 
 
-def fresh_name(label: str) -> str:
-    """A new experiment name in the learner's namespace (for module-scoped fixtures)."""
-    return f"{naming.student()}/grading/{label}-{uuid.uuid4().hex[:8]}"
+# A new experiment name in the learner's grading folder (named after the exercise graded).
+fresh_name = debris.experiment_name
 
 
 def runs_of(client: MlflowClient, experiment_name: str, filter_string: str = "") -> list:
@@ -130,8 +129,12 @@ def test_training_run_logs_test_set_metrics(client, training_run, iris):
     check_is_fitted(model, msg="the model passed in should be fitted in place by log_training_run")
     y_pred = model.predict(iris.X_test)
     metrics = client.get_run(training_run.run_id).data.metrics
-    assert metrics.get("accuracy") == pytest.approx(accuracy_score(iris.y_test, y_pred))
-    assert metrics.get("f1_macro") == pytest.approx(f1_score(iris.y_test, y_pred, average="macro"))
+    assert metrics.get("accuracy") == pytest.approx(accuracy_score(iris.y_test, y_pred)), (
+        "the logged accuracy is not the test set's"
+    )
+    assert metrics.get("f1_macro") == pytest.approx(
+        f1_score(iris.y_test, y_pred, average="macro")
+    ), "the logged f1_macro is not the test set's"
 
 
 @pytest.mark.exercise(
@@ -574,10 +577,16 @@ def test_regression_metrics_match_sklearn(tracking, kind):
     assert isinstance(result, dict) and set(result) == {"rmse", "mae", "r2", "mape"}
     assert all(isinstance(v, float) for v in result.values()), "return Python floats"
     t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    assert result["rmse"] == pytest.approx(root_mean_squared_error(t, p)), "rmse differs from sklearn's root_mean_squared_error"
-    assert result["mae"] == pytest.approx(mean_absolute_error(t, p)), "mae differs from sklearn's mean_absolute_error"
+    assert result["rmse"] == pytest.approx(root_mean_squared_error(t, p)), (
+        "rmse differs from sklearn's root_mean_squared_error"
+    )
+    assert result["mae"] == pytest.approx(mean_absolute_error(t, p)), (
+        "mae differs from sklearn's mean_absolute_error"
+    )
     assert result["r2"] == pytest.approx(r2_score(t, p)), "r2 differs from sklearn's r2_score"
-    assert result["mape"] == pytest.approx(mean_absolute_percentage_error(t, p)), "mape differs from sklearn's mean_absolute_percentage_error"
+    assert result["mape"] == pytest.approx(mean_absolute_percentage_error(t, p)), (
+        "mape differs from sklearn's mean_absolute_percentage_error"
+    )
 
 
 @pytest.mark.exercise(

@@ -9,7 +9,6 @@ Models are registered here with MLflow's own API (``registered_model_name=``,
 
 from __future__ import annotations
 
-import uuid
 from types import SimpleNamespace
 
 import mlflow
@@ -28,7 +27,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
-from mlops_course import data, naming, target
+from mlops_course import data, target
+from mlops_course.grading import debris
 
 COMPARED = (
     "accuracy",
@@ -42,8 +42,9 @@ COMPARED = (
 HYPOTHESIS = settings(max_examples=120, deadline=None, database=None, derandomize=True)
 
 
-def fresh_name(label: str) -> str:
-    return f"{naming.student()}.grading-{label}-{uuid.uuid4().hex[:8]}"
+# New names in the learner's grading folder: a registered model's, an experiment's.
+fresh_name = debris.model_name
+fresh_experiment = debris.experiment_name
 
 
 @pytest.fixture(scope="module")
@@ -448,7 +449,7 @@ def register(model, cancer, model_name: str) -> str:
 @pytest.fixture(scope="module")
 def registered(mlflow_tracking_uri, client, cancer):
     """A weak v1 (always the majority class) and a strong v2 of one registered model."""
-    mlflow.set_experiment(fresh_name("training"))
+    mlflow.set_experiment(fresh_experiment("training"))
     name = fresh_name("cancer")
     weak = DummyClassifier(strategy="most_frequent")
     strong = RandomForestClassifier(n_estimators=25, max_depth=4, random_state=0)
@@ -473,7 +474,7 @@ def promotion(mlflow_tracking_uri, client, registered, cancer):
     weak_v, strong_v = registered.versions
     client.set_registered_model_alias(registered.name, "champion", weak_v)
     client.set_registered_model_alias(registered.name, "challenger", strong_v)
-    experiment = fresh_name("validation")
+    experiment = fresh_experiment("validation")
     dry = validation.validate_challenger(
         registered.name, cancer.X_test, cancer.y_test, experiment_name=experiment
     )
@@ -611,7 +612,7 @@ def test_a_worse_challenger_is_not_promoted(client, kept):
 def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
     validation = target.load("validation")
     name = fresh_name("first")
-    mlflow.set_experiment(fresh_name("training"))
+    mlflow.set_experiment(fresh_experiment("training"))
     version = register(DummyClassifier(strategy="prior"), cancer, name)
     client.set_registered_model_alias(name, "challenger", version)
     result = validation.validate_challenger(
@@ -619,7 +620,7 @@ def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
         cancer.X_test,
         cancer.y_test,
         auto_promote=True,
-        experiment_name=fresh_name("validation"),
+        experiment_name=fresh_experiment("validation"),
     )
     assert result.champion_version is None and result.mcnemar is None
     assert result.recommendation.decision == "promote" and result.promoted is True

@@ -79,12 +79,22 @@ def make_course(root: Path, solution: str = FAKE_SOLUTION, tests: str = FAKE_TES
 
 
 @pytest.fixture
-def fake_course(tmp_path, monkeypatch) -> Path:
-    """A course root with solutions/fake.py, generated exercises/ and graded tests."""
+def course_factory(tmp_path, monkeypatch):
+    """Make a throw-away course (solutions/fake.py, generated exercises/, graded tests) the
+    current one: ``course_factory(tests=...)`` returns its root."""
     from mlops_course import authoring
 
-    root = make_course(tmp_path / "course")
-    monkeypatch.setenv("MLOPS_COURSE_ROOT", str(root))
-    monkeypatch.setenv("MLOPS_COURSE_HOME", str(tmp_path / "home"))
-    authoring.sync_exercises(root=root)
-    return root
+    def make(solution: str = FAKE_SOLUTION, tests: str = FAKE_TESTS) -> Path:
+        root = make_course(tmp_path / "course", solution, tests)
+        monkeypatch.setenv("MLOPS_COURSE_ROOT", str(root))
+        monkeypatch.setenv("MLOPS_COURSE_HOME", str(tmp_path / "home"))
+        authoring.sync_exercises(root=root)
+        return root
+
+    return make
+
+
+@pytest.fixture
+def fake_course(course_factory) -> Path:
+    """A course root with solutions/fake.py, generated exercises/ and graded tests."""
+    return course_factory()
