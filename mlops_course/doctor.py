@@ -94,6 +94,14 @@ def _server_check() -> Check:
         )
     info, verdict = srv.status()
     if verdict == "running":
+        problem = srv.write_probe(info.uri)
+        if problem:
+            return Check(
+                False,
+                f"course MLflow server at {info.uri} runs but {problem.split(' ', 1)[1]}",
+                f"Check that {info.home}/mlflow.db exists and is writable, then "
+                "`mlops-course server stop && mlops-course server start`.",
+            )
         return Check(True, f"course MLflow server running at {info.uri} (PID {info.pid})")
     return Check(
         False,

@@ -115,15 +115,70 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def _is_our_server(pid: int) -> bool:
-    """Guard against a recycled PID: only an ``mlflow server`` process counts."""
-    try:
-        import psutil
+def _db_uri(home: Path) -> str:
+    return f"sqlite:///{home / 'mlflow.db'}"
 
-        cmd = " ".join(psutil.Process(pid).cmdline())
-    except Exception:
+
+def _serves_home(proc, home: Path) -> bool:
+    """True when a process serves this home's database: the ``mlflow server`` names it on its
+    command line, its uvicorn worker in ``_MLFLOW_SERVER_FILE_STORE``."""
+    import psutil
+
+    uri = _db_uri(home)
+    try:
+        if uri in proc.cmdline():
+            return True
+        return proc.environ().get("_MLFLOW_SERVER_FILE_STORE") == uri
+    except (psutil.Error, OSError):
         return False
-    return "mlflow" in cmd and "server" in cmd
+
+
+def home_processes(home: Path) -> list:
+    """Every live process serving this home's database (a server, its worker, a survivor of a
+    killed server), as ``psutil.Process`` objects."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
+            continue
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and _serves_home(proc, home):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _listening_port(procs) -> int | None:
+    """The 127.0.0.1 port one of these processes listens on, if any."""
+    import psutil
+
+    for proc in procs:
+        try:
+            for conn in proc.net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.ip == HOST:
+                    return conn.laddr.port
+        except psutil.Error:
+            continue
+    return None
+
+
+def _is_our_server(pid: int, home: Path, port: int | None) -> bool:
+    """Guard against a recycled PID or another home's server: the process must serve this
+    home's database, and on the recorded port (its command line, or the socket it listens on)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if not _serves_home(proc, home):
+            return False
+        cmd = proc.cmdline()
+        if port is None or ("--port" in cmd and cmd[cmd.index("--port") + 1 :][:1] == [str(port)]):
+            return True
+        return _listening_port([proc, *proc.children(recursive=True)]) == port
+    except (psutil.Error, ValueError):
+        return False
 
 
 def _state_path(home: Path) -> Path:
@@ -136,7 +191,7 @@ def read_state(home: Path | None = None) -> ServerInfo | None:
     try:
         data = json.loads(path.read_text())
         return ServerInfo(**{k: v for k, v in data.items() if k in ServerInfo.__dataclass_fields__})
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
 
 
@@ -174,16 +229,29 @@ def _locked(home: Path) -> Iterator[None]:
 
 
 def status(home: Path | None = None) -> tuple[ServerInfo | None, str]:
-    """The server of a course home and a one-line verdict: running, stale, unhealthy or none."""
+    """The server of a course home and a one-line verdict: running, unhealthy, stale, orphaned
+    (a killed server's worker still serves the database), foreign (the recorded PID is some
+    other process) or not running."""
     home = home or course_home()
     info = read_state(home)
+    if info is not None and info.pid and _pid_alive(info.pid):
+        if not _is_our_server(info.pid, home, info.port):
+            return info, (
+                f"foreign: the recorded PID {info.pid} is not this home's MLflow server "
+                "(it serves another database or port)"
+            )
+        if not is_healthy(info.uri):
+            return info, f"unhealthy: PID {info.pid} is alive but {info.uri}/health does not answer"
+        return info, "running"
+    survivors = home_processes(home)
+    if survivors:
+        port = _listening_port(survivors)
+        where = f" on port {port}" if port else ""
+        pids = ", ".join(str(p.pid) for p in survivors)
+        return info, f"orphaned: PID {pids} still serves this home's database{where}"
     if info is None:
         return None, "not running"
-    if not info.pid or not _pid_alive(info.pid) or not _is_our_server(info.pid):
-        return info, f"stale: the recorded server (PID {info.pid}) is gone"
-    if not is_healthy(info.uri):
-        return info, f"unhealthy: PID {info.pid} is alive but {info.uri}/health does not answer"
-    return info, "running"
+    return info, f"stale: the recorded server (PID {info.pid}) is gone"
 
 
 def ensure_server(
@@ -192,8 +260,10 @@ def ensure_server(
     """Return a healthy tracking server, starting the course's local one only if needed.
 
     Order: ``MLFLOW_TRACKING_URI`` (if set and ``use_env``), then the server recorded in the
-    course home (reused when healthy, cleaned up when stale), then a new local server. With
-    ``tied``, a server started here dies with this process even if it is killed (Linux).
+    course home (reused when healthy), then a server of this home found running without a
+    record (adopted when healthy, stopped when not: never two servers on one database), then a
+    new local server. With ``tied``, a server started here dies with this process even if it is
+    killed (Linux).
 
     Raises:
         ServerError: with what to do, when the server cannot be reached or started.
@@ -216,9 +286,37 @@ def ensure_server(
             if _wait_healthy(info.uri, info.pid, timeout=15):
                 return info
             _terminate(info.pid)
-        if info is not None:
-            _state_path(home).unlink(missing_ok=True)
+        adopted = _adopt_or_stop_survivors(home)
+        if adopted is not None:
+            return adopted
+        _state_path(home).unlink(missing_ok=True)
         return _start(home, tied=tied)
+
+
+def _adopt_or_stop_survivors(home: Path) -> ServerInfo | None:
+    """A server of this home running without a (readable) record: adopt it when it answers,
+    else stop it, so a new one never shares the database with it."""
+    survivors = home_processes(home)
+    if not survivors:
+        return None
+    port = _listening_port(survivors)
+    uri = f"http://{HOST}:{port}" if port else ""
+    if port and is_healthy(uri):
+        leader = next((p for p in survivors if "server" in " ".join(_cmdline(p))), survivors[0])
+        info = ServerInfo(uri=uri, pid=leader.pid, port=port, home=str(home))
+        _write_state(home, info)
+        return info
+    _stop_processes(survivors)
+    return None
+
+
+def _cmdline(proc) -> list[str]:
+    import psutil
+
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return []
 
 
 def _server_command(port: int, home: Path) -> list[str]:
@@ -245,6 +343,14 @@ def _server_env() -> dict[str, str]:
 
 def _start(home: Path, attempts: int = 3, *, tied: bool = False) -> ServerInfo:
     from mlops_course.proc import die_with_parent
+
+    artifacts = home / "artifacts"
+    if not (home / "mlflow.db").exists() and artifacts.is_dir() and any(artifacts.iterdir()):
+        raise ServerError(
+            f"The course's database {home / 'mlflow.db'} is missing, but its artifacts are "
+            f"still in {artifacts}: a new empty database would orphan them. Put the database "
+            "back (from a backup), or start afresh with `make clean` (this deletes every run)."
+        )
 
     log_path = home / LOG_FILE
     last_error = ""
@@ -303,34 +409,80 @@ def _wait_healthy(
 
 
 def _terminate(pid: int | None, timeout: float = 10.0) -> None:
-    """Stop a server we started: its whole process group, politely then firmly."""
+    """Stop a server we started and everything under it: its process group when it leads one
+    (``start_new_session``), and its children found by parentage (a worker survives its
+    parent's SIGKILL otherwise)."""
+    import psutil
+
     if not pid:
         return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not _pid_alive(pid):
-                return
-            time.sleep(0.1)
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        procs = []
+    with contextlib.suppress(OSError):
+        if os.getpgid(pid) == pid and pid != os.getpgrp():
+            os.killpg(pid, signal.SIGTERM)
+    _stop_processes(procs, timeout=timeout)
+
+
+def _stop_processes(procs: list, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL whatever is still alive after ``timeout`` seconds."""
+    import psutil
+
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
 
 
 def stop(home: Path | None = None) -> str:
-    """Stop the course home's server if it runs; returns what happened, in words."""
+    """Stop the course home's server (and any survivor serving its database) if it runs;
+    returns what happened, in words. A recorded PID that is not this home's server is never
+    touched: the message starts with "Refused"."""
     home = home or course_home()
     with _locked(home):
         info, verdict = status(home)
-        if info is None:
+        survivors = home_processes(home)
+        if verdict.startswith("foreign"):
+            _state_path(home).unlink(missing_ok=True)
+            _stop_processes(survivors)
+            return (
+                f"Refused to stop PID {info.pid}: {verdict.split(': ', 1)[1]}. Removed the "
+                "record of this home; that process was left alone."
+            )
+        if info is None and not survivors:
             return "No course server was running."
         if verdict.startswith("stale"):
             _state_path(home).unlink(missing_ok=True)
             return f"Removed a stale record ({verdict})."
-        _terminate(info.pid)
+        if info is not None and info.pid and (verdict == "running" or "unhealthy" in verdict):
+            _terminate(info.pid)
+        _stop_processes(home_processes(home))
         _state_path(home).unlink(missing_ok=True)
+        if info is None or verdict.startswith("orphaned"):
+            return f"Stopped what was left of this home's MLflow server ({verdict})."
         return f"Stopped the MLflow server at {info.uri} (PID {info.pid})."
+
+
+def write_probe(uri: str, timeout: float = 10.0) -> str | None:
+    """None when the server can write to its database, else what is wrong (a read-only or
+    vanished SQLite file answers writes with a server error). Writes one tag on the Default
+    experiment; creates nothing."""
+    try:
+        response = requests.post(
+            uri.rstrip("/") + "/api/2.0/mlflow/experiments/set-experiment-tag",
+            json={"experiment_id": "0", "key": "mlops_course.write_probe", "value": "ok"},
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        return f"{uri} does not answer ({type(exc).__name__})"
+    if response.status_code >= 500:
+        detail = response.text[:200].replace("\n", " ")
+        return f"{uri} cannot write to its database ({detail})"
+    return None

@@ -40,5 +40,6 @@ def run(args) -> int:
         if verdict != "running":
             print("Start it with `mlops-course server start`.")
         return 0 if verdict == "running" else 1
-    print(server.stop())
-    return 0
+    message = server.stop()
+    print(message)
+    return 1 if message.startswith("Refused") else 0

@@ -107,6 +107,12 @@ def grade(
         env["MLFLOW_TRACKING_URI"] = tracking_uri
         if info.started:
             note(f"Started the course's MLflow server at {info.uri} (data in {info.home}).")
+        problem = None if info.external else server.write_probe(info.uri)
+        if problem:
+            raise server.ServerError(
+                f"{problem}. Check that {info.home}/mlflow.db exists and is writable, then "
+                "restart it: `mlops-course server stop && mlops-course server start`."
+            )
         client = _client(tracking_uri)
     except server.ServerError as exc:
         env[ENV_ERROR_VAR] = str(exc)

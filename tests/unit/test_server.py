@@ -91,3 +91,81 @@ def test_server_is_lean(home):
     assert cmd[cmd.index("--workers") + 1] == "1"
     assert len(proc.children(recursive=True)) <= 2, "one worker, no job runner"
     assert os.getpgid(info.pid) == info.pid, "own process group, so stop() ends all of it"
+
+
+# ---------------------------------------------------------------- a server knows its own home
+def test_stop_refuses_a_pid_that_is_another_homes_server(home, tmp_path_factory):
+    other = tmp_path_factory.mktemp("other-home")
+    theirs = server.ensure_server(other)
+    try:
+        (home / "server.json").write_text(
+            json.dumps({"uri": theirs.uri, "pid": theirs.pid, "port": theirs.port})
+        )
+        assert server.status(home)[1].startswith("foreign")
+        message = server.stop(home)
+        assert message.startswith("Refused") and str(theirs.pid) in message
+        assert server.is_healthy(theirs.uri), "another home's server is never stopped"
+    finally:
+        server.stop(other)
+
+
+def test_a_survivor_of_kill_9_is_adopted_never_doubled_and_stopped(home):
+    import signal
+    import time
+
+    import psutil
+
+    info = server.ensure_server(home)
+    worker = psutil.Process(info.pid).children()[0]
+    os.kill(info.pid, signal.SIGKILL)  # the uvicorn worker lives on, serving the database
+    time.sleep(1)
+    assert worker.is_running() and server.is_healthy(info.uri)
+    assert server.status(home)[1].startswith("orphaned")
+    again = server.ensure_server(home)
+    assert not again.started and again.uri == info.uri, "adopted, not a second server"
+    assert len(server.home_processes(home)) == 1
+    assert "Stopped" in server.stop(home)
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
+    assert server.home_processes(home) == []
+
+
+@pytest.mark.parametrize("garbage", ["", "{not json", "[]"])
+def test_an_unreadable_record_never_starts_a_second_server(home, garbage):
+    info = server.ensure_server(home)
+    (home / "server.json").write_text(garbage)
+    again = server.ensure_server(home)
+    assert again.uri == info.uri and not again.started
+    assert len(server.home_processes(home)) == 2, "one server: the mlflow process and its worker"
+
+
+def test_a_database_that_cannot_be_written_is_env_unavailable(fake_course, monkeypatch):
+    from mlops_course import doctor
+    from mlops_course.grading import report as report_mod
+    from mlops_course.grading.runner import grade
+    from mlops_course.paths import course_home
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    info = server.ensure_server()
+    try:
+        assert server.write_probe(info.uri) is None
+        (course_home() / "mlflow.db").unlink()  # SQLite now answers every write "readonly"
+        assert "cannot write" in server.write_probe(info.uri)
+        failed = [c for c in doctor.run_checks() if not c.ok]
+        assert any("cannot write" in c.what for c in failed), [c.line() for c in failed]
+        report = grade(target="solutions")
+        assert report_mod.exit_code(report) == 2
+        outcomes = {t["outcome"] for ex in report["exercises"] for t in ex["tests"]}
+        assert "env_unavailable" in outcomes and "error" not in outcomes
+    finally:
+        server.stop()
+
+
+def test_a_database_that_vanished_while_stopped_is_reported(home):
+    server.ensure_server(home)
+    (home / "artifacts" / "1").mkdir(parents=True, exist_ok=True)
+    (home / "artifacts" / "1" / "model.pkl").write_bytes(b"x")
+    server.stop(home)
+    (home / "mlflow.db").unlink()
+    with pytest.raises(server.ServerError, match="is missing"):
+        server.ensure_server(home)
+    assert not (home / "mlflow.db").exists(), "never silently recreated empty"
