@@ -195,7 +195,7 @@ def run_clean(args) -> int:
 
 
 def run_gradebook(args) -> int:
-    from mlops_course.grading.gradebook import gradebook, load_reports, pass_rate_figure
+    from mlops_course.grading.gradebook import gradebook, load_reports, pass_rate_figure, write_csv
 
     latest, skipped = load_reports(args.reports)
     for line in skipped:
@@ -204,7 +204,7 @@ def run_gradebook(args) -> int:
         print("error: no readable schema-1 report among the files given.", file=sys.stderr)
         return 2
     table = gradebook(latest)
-    table.to_csv(args.output, index=False)
+    write_csv(table, args.output)
     print(f"{len(table)} students, {latest['exercise'].nunique()} exercises -> {args.output}")
     if args.plot:
         pass_rate_figure(latest).savefig(args.plot, dpi=120)

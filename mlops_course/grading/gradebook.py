@@ -3,22 +3,64 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from mlops_course.grading.catalog import exercise_key
 
+STUDENT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # what mlops_course.naming produces
+OUTCOMES = {"passed", "failed", "not_started", "timeout", "crashed", "error", "env_unavailable"}
+
+
+def validate(report: object, known: set[str]) -> None:
+    """Refuse a report that the grader could not have written: wrong schema, a student name
+    outside the namespace rules (``=cmd`` would run as a spreadsheet formula), an exercise not
+    in the course, points that do not add up or exceed the maximum.
+
+    Raises:
+        ValueError: naming the first problem.
+    """
+    if not isinstance(report, dict) or report.get("schema") != 1:
+        schema = report.get("schema") if isinstance(report, dict) else type(report).__name__
+        raise ValueError(f"schema {schema!r}, expected 1")
+    student = report.get("student")
+    if not isinstance(student, str) or not STUDENT.match(student):
+        raise ValueError(f"student {student!r} is not a course namespace name")
+    if not isinstance(report.get("created"), str) or not isinstance(report.get("exercises"), list):
+        raise ValueError("missing 'created' or 'exercises'")
+    for ex in report["exercises"]:
+        ex_id = ex.get("id") if isinstance(ex, dict) else None
+        if ex_id not in known:
+            raise ValueError(f"exercise {ex_id!r} is not in this course")
+        tests = ex.get("tests")
+        if not isinstance(tests, list) or not tests:
+            raise ValueError(f"exercise {ex_id}: no checks")
+        for t in tests:
+            points, most = float(t["points"]), float(t["max_points"])
+            if not (0 <= points <= most) or t["outcome"] not in OUTCOMES:
+                raise ValueError(f"exercise {ex_id}: check {t.get('name')!r} is not consistent")
+            if (points == most) != (t["outcome"] == "passed") and most > 0:
+                raise ValueError(f"exercise {ex_id}: points do not match the outcome")
+        if (
+            abs(float(ex["points"]) - sum(float(t["points"]) for t in tests)) > 1e-6
+            or abs(float(ex["max_points"]) - sum(float(t["max_points"]) for t in tests)) > 1e-6
+        ):
+            raise ValueError(f"exercise {ex_id}: points do not add up")
+
 
 def load_reports(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
     """One row per (student, exercise): the latest graded points of each. Also returns the
-    files that were skipped (unreadable, or not a schema-1 report), in words."""
+    files that were skipped (unreadable, not a schema-1 report, or forged), in words."""
+    from mlops_course.grading.catalog import catalog
+
+    known = set(catalog())
     rows, skipped = [], []
     for path in paths:
         try:
             report = json.loads(Path(path).read_text(encoding="utf-8"))
-            if report.get("schema") != 1:
-                raise ValueError(f"schema {report.get('schema')!r}, expected 1")
+            validate(report, known)
             for ex in report["exercises"]:
                 rows.append(
                     {
@@ -30,13 +72,32 @@ def load_reports(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
                         "status": ex["status"],
                     }
                 )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except IsADirectoryError:
+            skipped.append(f"{path}: is a folder")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             skipped.append(f"{path}: {exc}")
     frame = pd.DataFrame(
         rows, columns=["student", "created", "exercise", "points", "max_points", "status"]
     )
     latest = frame.sort_values("created").groupby(["student", "exercise"], as_index=False).last()
     return latest, skipped
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a leading ``= + - @`` (a formula) is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write the gradebook with safe cells, replacing ``path`` atomically."""
+    safe = table.map(safe_cell)
+    safe.columns = [safe_cell(c) for c in safe.columns]
+    tmp = path.with_name(f".{path.name}.tmp")
+    safe.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
 
 
 def gradebook(latest: pd.DataFrame) -> pd.DataFrame:
