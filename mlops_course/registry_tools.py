@@ -15,14 +15,17 @@ from datetime import datetime, timezone
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from mlops_course.cli.args import CliError
+
 MODELS_PAGE = 1000  # the server's maximum for search_registered_models
 VERSIONS_PAGE = 10_000  # the server's default for search_model_versions (maximum 200,000)
 _ALIAS = re.compile(r"^[A-Za-z0-9_-]+$")
 _RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 
 
-class RegistryInputError(ValueError):
-    """Bad input for a registry command: the message says what exists and what to run."""
+# Bad input for a registry command: the message says what exists and what to run. The CLI's
+# one error type (one line on stderr, exit code 2), under the name these helpers have used.
+RegistryInputError = CliError
 
 
 def _like_prefix(prefix: str) -> str:

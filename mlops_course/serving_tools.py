@@ -5,12 +5,15 @@
 * :class:`BackgroundServer`: a real uvicorn server for an ASGI app, in a thread, on a free
   127.0.0.1 port, ready when the ``with`` block starts.
 * :func:`mlflow_scoring_server`: MLflow's own ``mlflow models serve`` as a subprocess.
+* :func:`slow_sender_protocol` and :class:`BodyDeadline`: a client gets a bounded time to send
+  a request's headers and its body (no connection held open by a half-sent request).
 
 Nothing runs at import time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -30,6 +33,7 @@ import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
+from mlops_course.cli.args import CliError
 from mlops_course.proc import stop_group
 
 if TYPE_CHECKING:
@@ -232,6 +236,147 @@ class BackgroundServer:
         self.sock.close()
 
 
+HEADER_TIMEOUT = 10.0  # seconds a client has to send a request's headers (slow senders)
+BODY_TIMEOUT = 30.0  # seconds a client has to send a request's body, once its headers are in
+
+
+def slow_sender_protocol(header_timeout: float = HEADER_TIMEOUT):
+    """uvicorn's h11 protocol, closing a connection whose request headers are not complete
+    within ``header_timeout`` seconds of its first byte (or of the connection, for a client
+    that sends nothing). uvicorn itself only times out idle keep-alive connections between
+    requests: a half-sent request would hold its connection open forever.
+
+    Pass the class as ``uvicorn.Config(..., http=slow_sender_protocol(10))``.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class SlowSenderGuard(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._watch_headers()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._watch_headers()
+
+        def connection_lost(self, exc) -> None:
+            self._stop_watching()
+            super().connection_lost(exc)
+
+        def _watch_headers(self) -> None:
+            # IDLE: waiting for (the rest of) a request line and headers. The deadline is set
+            # once per request, so trickling a byte at a time does not extend it.
+            waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+            if waiting and self._header_timer is None:
+                self._header_timer = self.loop.call_later(header_timeout, self._too_slow)
+            elif not waiting:
+                self._stop_watching()
+
+        def _stop_watching(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return SlowSenderGuard
+
+
+class BodyDeadline:
+    """ASGI middleware: a request's body must arrive within ``seconds`` of the app's first read,
+    or the client gets ``408 Request Timeout`` and the connection is closed. The app sees a
+    disconnect; what it then raises or sends is dropped."""
+
+    def __init__(self, app, seconds: float = BODY_TIMEOUT):
+        self.app = app
+        self.seconds = seconds
+
+    def __getattr__(self, name: str):  # app.state, app.routes…: the wrapped app's
+        if name == "app":
+            raise AttributeError(name)
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        deadline: list[float] = []
+        state = {"body_done": False, "timed_out": False, "responded": False}
+
+        async def receive_in_time():
+            if state["timed_out"]:
+                return {"type": "http.disconnect"}
+            if state["body_done"]:  # later reads wait for a disconnect: no deadline then
+                return await receive()
+            if not deadline:
+                deadline.append(loop.time() + self.seconds)
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline[0] - loop.time(), 0))
+            except asyncio.TimeoutError:  # not the builtin before Python 3.11
+                state["timed_out"] = True
+                if not state["responded"]:
+                    state["responded"] = True
+                    await _send_408(send, self.seconds)
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                state["body_done"] = True
+            return message
+
+        async def send_unless_timed_out(message) -> None:
+            if state["timed_out"]:
+                return
+            if message["type"] == "http.response.start":
+                state["responded"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive_in_time, send_unless_timed_out)
+        except Exception:
+            if not state["timed_out"]:
+                raise
+
+
+async def _send_408(send, seconds: float) -> None:
+    body = json.dumps({"detail": f"the request body did not arrive within {seconds:g} s"})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 408,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+def guarded_server_config(
+    app,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    header_timeout: float = HEADER_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+    **kwargs,
+):
+    """A ``uvicorn.Config`` for ``app`` with the slow-sender bounds: headers within
+    ``header_timeout`` seconds, the body within ``body_timeout`` seconds."""
+    import uvicorn
+
+    return uvicorn.Config(
+        BodyDeadline(app, body_timeout),
+        host=host,
+        port=port,
+        http=slow_sender_protocol(header_timeout),
+        **kwargs,
+    )
+
+
 def venv_env(tracking_uri: str | None = None) -> dict[str, str]:
     """The environment for MLflow subprocesses: this interpreter's ``bin/`` first on PATH
     (``mlflow models serve`` starts uvicorn through a shell), telemetry off."""
@@ -322,8 +467,9 @@ def iter_csv_chunks(path, *, chunk_size: int = 10_000, progress: bool = False, *
 
 
 # ----------------------------------------------------------------------------- CLI support
-class CommandError(RuntimeError):
-    """A command-line mistake: the message says what exists and what to run."""
+# A command-line mistake: the message says what exists and what to run. The CLI's one error
+# type (one line on stderr, exit code 2), under the name these helpers have always used.
+CommandError = CliError
 
 
 def add_model_arguments(parser) -> None:

@@ -3,6 +3,10 @@
 Each module in this package with a ``register(subparsers)`` function is a command group; they
 reach graded logic only through :mod:`mlops_course.target` (the reference tools use the
 ``solutions`` target).
+
+One error path for all of them (:mod:`mlops_course.cli.args`): a parsing mistake, bad input or
+an error a command raises is one line on stderr (``error: ...``) and exit code 2, never a
+traceback (``MLOPS_COURSE_DEBUG=1`` shows it).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import argparse
 import importlib
 import os
 import sys
+
+from mlops_course.cli.args import CliError, CourseArgumentParser, dispatch, fail
 
 # Course order; a group whose module is not written yet is simply not offered.
 GROUPS = (
@@ -30,7 +36,7 @@ def _groups():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CourseArgumentParser(
         prog="mlops-course",
         description="The MLOps course: local MLflow server, grading and reference tools.",
     )
@@ -44,15 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     # MLflow prints "View run ... at ..." links to stdout; a command's output is ours (--json).
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except CliError as exc:
+        return fail(exc)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
+    return dispatch(args.func, args)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from mlops_course.cli.args import CliError
+
 
 def register(sub) -> None:
     p = sub.add_parser("author", help="(course authors) regenerate exercises/ or notebooks/")
@@ -16,15 +18,23 @@ def register(sub) -> None:
     p.set_defaults(func=run_reset)
 
 
+def _cannot_write(exc: OSError, what: str) -> CliError:
+    where = exc.filename or what
+    return CliError(
+        f"cannot write {where} ({exc.strerror or exc}): make {what} a folder you can write to "
+        f"(e.g. `chmod u+w {what}`) and run again; your edited files are backed up before any "
+        "change."
+    )
+
+
 def run_author(args) -> int:
     from mlops_course import authoring
 
     sync = authoring.sync_exercises if args.what == "exercises" else authoring.sync_notebooks
     try:
         results = sync(check=args.check)
-    except authoring.AuthoringError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        raise _cannot_write(exc, f"{args.what}/") from exc
     bad = 0
     for r in results:
         extra = f" (backup: {r.backup.name})" if r.backup else ""
@@ -42,8 +52,9 @@ def run_reset(args) -> int:
     try:
         path, backup = authoring.reset_exercise(args.id)
     except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 2
+        raise CliError(exc.args[0]) from exc
+    except OSError as exc:
+        raise _cannot_write(exc, "exercises/") from exc
     print(f"Exercise {args.id} is a fresh stub again in {path}.")
     if backup != path:
         print(f"Your previous file is kept as {backup}.")

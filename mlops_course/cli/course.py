@@ -18,13 +18,15 @@ import sys
 import time
 from pathlib import Path
 
+from mlops_course.cli.args import port
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "course", help="start the MLflow server and JupyterLab (what `make course` runs)"
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    p.add_argument("--port", type=int, help="JupyterLab port (default: a free one)")
+    p.add_argument("--port", type=port, help="JupyterLab port (default: a free one)")
     p.set_defaults(func=run)
 
 

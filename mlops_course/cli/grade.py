@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
-    return value
-
-
-def _output_file(text: str) -> Path:
-    """A file to write: not a folder, in a folder that exists (nothing is created silently)."""
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(
-            f"the folder {path.parent} does not exist; create it first or choose another path"
-        )
-    return path
+from mlops_course.cli.args import output_file, positive_float
 
 
 def register(sub) -> None:
     p = sub.add_parser("grade", help="grade exercises and print the scoreboard")
     p.add_argument("ids", nargs="*", metavar="ID", help="exercise ids (e.g. 1.1 1.2); default all")
     p.add_argument("--target", help="exercises (default), solutions, or a folder of modules")
-    p.add_argument("--timeout", type=_timeout, help="seconds allowed per test (default 120)")
+    p.add_argument("--timeout", type=positive_float, help="seconds allowed per test (default 120)")
     p.add_argument(
-        "--report", type=_output_file, help="JSON report path (default .mlops-course/reports/)"
+        "--report", type=output_file, help="JSON report path (default .mlops-course/reports/)"
     )
-    p.add_argument("--junit", type=_output_file, help="also write JUnit XML here")
+    p.add_argument("--junit", type=output_file, help="also write JUnit XML here")
     p.add_argument("--quiet", action="store_true", help="only the summary line")
     p.add_argument(
         "--verbose", "-v", action="store_true", help="add each failed check's full assertion"
@@ -58,10 +36,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("gradebook", help="(instructors) many learners' reports -> one CSV")
     p.add_argument("reports", nargs="+", type=Path, help="JSON reports (e.g. reports/*.json)")
-    p.add_argument(
-        "--output", type=_output_file, default=Path("gradebook.csv"), help="CSV to write"
-    )
-    p.add_argument("--plot", type=_output_file, help="also save a pass-rate bar chart (PNG) here")
+    p.add_argument("--output", type=output_file, default=Path("gradebook.csv"), help="CSV to write")
+    p.add_argument("--plot", type=output_file, help="also save a pass-rate bar chart (PNG) here")
     p.set_defaults(func=run_gradebook)
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
+from mlops_course.cli import args as argtypes
+from mlops_course.cli.args import CliError
+
 PROG = "mlops-course monitor"
 DEFAULT_METRICS = ("accuracy", "f1_score")
-
-
-class MonitorInputError(ValueError):
-    """Bad input to a monitor command: the message says what exists and what to run."""
 
 
 def register(sub) -> None:
@@ -30,28 +30,37 @@ def register(sub) -> None:
         help="track production batches, report, check degradation and drift, plot trends",
         description="The course's reference monitoring tool (backed by solutions/monitoring.py).",
     )
-    cmds = p.add_subparsers(dest="monitor_command", metavar="ACTION")
-    p.set_defaults(func=lambda args: _usage(p))
+    cmds = p.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
 
     def add(name: str, help_: str, func, *, experiment: bool = True):
         c = cmds.add_parser(name, help=help_, description=help_)
         c.add_argument("--json", action="store_true", help="print JSON, for scripts")
         if experiment:
             c.add_argument(
-                "--experiment", help="the monitoring experiment (default: <you>/monitoring)"
+                "--experiment",
+                type=argtypes.experiment_in_namespace,
+                help="the monitoring experiment, in your namespace (default: <you>/monitoring)",
             )
-        c.set_defaults(func=lambda args: _guarded(func, args))
+        c.set_defaults(func=func)
         return c
 
     c = add("track", "score a batch with a registered model and track it in MLflow", run_track)
     c.add_argument("--model-name", required=True, help="a registered model's name")
     c.add_argument("--alias", default="champion", help="the version to use (default champion)")
-    c.add_argument("--input", required=True, type=Path, help="the batch's features (CSV)")
-    c.add_argument("--labels", type=Path, help="the true labels (CSV, one column or 'target')")
-    c.add_argument("--day", type=int, help="the batch's day (default: the day after the last)")
+    c.add_argument(
+        "--input", required=True, type=argtypes.input_file, help="the batch's features (CSV)"
+    )
+    c.add_argument(
+        "--labels", type=argtypes.input_file, help="the true labels (CSV, one column or 'target')"
+    )
+    c.add_argument(
+        "--day",
+        type=argtypes.non_negative_int,
+        help="the batch's day (default: the day after the last)",
+    )
 
     c = add("report", "summary statistics of the tracked metrics over the last days", run_report)
-    c.add_argument("--days", type=int, default=30)
+    c.add_argument("--days", type=argtypes.positive_int, default=30)
     c.add_argument("--metrics", nargs="+", default=list(DEFAULT_METRICS), metavar="METRIC")
 
     c = add(
@@ -59,8 +68,15 @@ def register(sub) -> None:
         "compare the last window of a metric with a baseline; exit 1 when degraded",
         run_check_degradation,
     )
-    c.add_argument("--threshold", type=float, default=0.05, help="relative drop (0.05 = 5 %%)")
-    c.add_argument("--window", type=int, default=7, help="days in the recent window")
+    c.add_argument(
+        "--threshold",
+        type=argtypes.finite_float,
+        default=0.05,
+        help="relative drop (0.05 = 5 %%)",
+    )
+    c.add_argument(
+        "--window", type=argtypes.positive_int, default=7, help="days in the recent window"
+    )
     c.add_argument("--baseline", choices=["first", "preceding", "all"], default="preceding")
     c.add_argument("--metric", default="accuracy")
 
@@ -70,28 +86,25 @@ def register(sub) -> None:
         run_drift,
         experiment=False,
     )
-    c.add_argument("--reference", required=True, type=Path)
-    c.add_argument("--current", required=True, type=Path)
+    c.add_argument("--reference", required=True, type=argtypes.input_file)
+    c.add_argument("--current", required=True, type=argtypes.input_file)
     c.add_argument("--categorical", nargs="*", default=[], metavar="COLUMN")
 
     c = add("plot", "trend plot of the tracked metrics, with the baseline band", run_plot)
-    c.add_argument("--days", type=int, default=30)
+    c.add_argument("--days", type=argtypes.positive_int, default=30)
     c.add_argument("--metrics", nargs="+", default=list(DEFAULT_METRICS), metavar="METRIC")
-    c.add_argument("--baseline-days", type=int, default=7, help="days forming the baseline band")
-    c.add_argument("--output", type=Path, default=Path("monitoring_trend.png"))
-
-
-def _usage(parser) -> int:
-    parser.print_help()
-    return 2
-
-
-def _guarded(func, args) -> int:
-    try:
-        return func(args)
-    except MonitorInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    c.add_argument(
+        "--baseline-days",
+        type=argtypes.positive_int,
+        default=7,
+        help="days forming the baseline band",
+    )
+    c.add_argument(
+        "--output",
+        type=argtypes.output_file_in_new_folder,
+        default=Path("monitoring_trend.png"),
+        help="the PNG to write (replaced once complete)",
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -109,7 +122,7 @@ def _tracking_uri() -> str:
     try:
         uri = server.ensure_server().uri
     except server.ServerError as exc:
-        raise MonitorInputError(f"{exc} Start one with `mlops-course server start`.") from exc
+        raise CliError(f"{exc} Start one with `mlops-course server start`.") from exc
     mlflow.set_tracking_uri(uri)
     return uri
 
@@ -121,17 +134,7 @@ def _experiment(args) -> str:
 
 
 def _read_csv(path: Path, what: str):
-    import pandas as pd
-
-    if not path.is_file():
-        raise MonitorInputError(f"{what} file {path} does not exist.")
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise MonitorInputError(f"{what} file {path} is not a readable CSV: {exc}") from exc
-    if frame.empty:
-        raise MonitorInputError(f"{what} file {path} has no rows.")
-    return frame
+    return argtypes.read_csv(path, f"{what} file")
 
 
 def _print_table(title: str, frame, *, index_name: str | None = None) -> None:
@@ -162,7 +165,7 @@ def _history(args, metrics, days: int):
     uri = _tracking_uri()
     name = _experiment(args)
     if MlflowClient(uri).get_experiment_by_name(name) is None:
-        raise MonitorInputError(
+        raise CliError(
             f"No monitoring experiment {name!r} on {uri}. Track a batch first: "
             f"`{PROG} track --model-name NAME --input batch.csv`."
         )
@@ -170,6 +173,17 @@ def _history(args, metrics, days: int):
 
 
 # ----------------------------------------------------------------------------- commands
+class _RenamedColumns:
+    """A model seen through metric-safe column names: ``predict`` gives it its own names."""
+
+    def __init__(self, model, original: dict[str, object]):
+        self.model = model
+        self.original = original  # safe name -> the column's real name
+
+    def predict(self, X):
+        return self.model.predict(X.rename(columns=self.original))
+
+
 def run_track(args) -> int:
     import mlflow
     import pandas as pd
@@ -181,7 +195,7 @@ def run_track(args) -> int:
     if args.labels is not None:
         labels = _read_csv(args.labels, "Labels")
         if len(labels) != len(X):
-            raise MonitorInputError(
+            raise CliError(
                 f"{args.labels} has {len(labels)} labels for {len(X)} rows in {args.input}."
             )
         y = labels["target"] if "target" in labels.columns else labels.iloc[:, 0]
@@ -191,28 +205,58 @@ def run_track(args) -> int:
         version = client.get_model_version_by_alias(args.model_name, args.alias)
     except MlflowException as exc:
         names = sorted(m.name for m in client.search_registered_models(max_results=50))
-        raise MonitorInputError(
+        raise CliError(
             f"No version of {args.model_name!r} has the alias {args.alias!r}. Registered models: "
             f"{', '.join(names) or 'none'}. See `mlops-course registry list`."
         ) from exc
-    # MLflow prints download bars and run links on stdout: keep stdout for our own output.
+    # MLflow prints download bars and run links: keep stdout for our own output, stderr for
+    # what went wrong.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     with contextlib.redirect_stdout(sys.stderr):
         model = mlflow.pyfunc.load_model(f"models:/{args.model_name}@{args.alias}")
     name = _experiment(args)
+    monitoring = _monitoring()
+    day_tag = monitoring.DAY_TAG  # the tag the graded code puts on each day's run
     day = args.day
     if day is None:
         experiment = client.get_experiment_by_name(name)
         days = []
         if experiment is not None:
             runs = client.search_runs(
-                [experiment.experiment_id], "tags.`monitoring.day` != ''", max_results=50_000
+                [experiment.experiment_id], f"tags.`{day_tag}` != ''", max_results=50_000
             )
-            days = [int(r.data.tags["monitoring.day"]) for r in runs]
+            days = [int(r.data.tags[day_tag]) for r in runs]
         day = max(days) + 1 if days else 0
-    with contextlib.redirect_stdout(sys.stderr):
-        run_id = _monitoring().track_batch(
-            model, X, day=day, experiment_name=name, y_true=y, tracking_uri=uri
-        )
+    # Metric names are `<column>_mean`: MLflow refuses some column names (parentheses, as in
+    # scikit-learn's own `sepal length (cm)`). Track under safe names; the run keeps the map.
+    safe = argtypes.metric_safe_names(X.columns)
+    renamed = {s: c for c, s in safe.items() if s != str(c)}
+    if renamed:
+        X = X.rename(columns=safe)
+        model = _RenamedColumns(model, {s: c for c, s in safe.items()})
+    failed: list[str] = []
+    try:
+        with (
+            argtypes.failed_runs_on_error(uri, name, f"tags.`{day_tag}` = '{day}'") as failed,
+            contextlib.redirect_stdout(sys.stderr),
+        ):
+            run_id = monitoring.track_batch(
+                model, X, day=day, experiment_name=name, y_true=y, tracking_uri=uri
+            )
+            if renamed:
+                client.log_dict(run_id, renamed, "column_names.json")
+                client.set_tag(run_id, "monitoring.renamed_columns", str(len(renamed)))
+    except (ValueError, MlflowException) as exc:
+        if failed:  # the day's run was open: MLflow refused what followed
+            raise CliError(
+                f"MLflow refused to track {args.input}: {argtypes.one_line(exc, 200)} "
+                f"The day's run {failed[0]} is marked FAILED; fix the cause and track it again."
+            ) from exc
+        raise CliError(
+            f"the model cannot score {args.input}: {argtypes.model_error(exc)}. Fix those "
+            f"cells (the model's columns: `mlops-course registry details {args.model_name}`); "
+            "nothing was tracked."
+        ) from exc
     metrics = MlflowClient(uri).get_run(run_id).data.metrics
     result = {
         "run_id": run_id,
@@ -224,14 +268,21 @@ def run_track(args) -> int:
         "metrics": {
             k: metrics[k] for k in ("n_rows", "prediction_mean", *DEFAULT_METRICS) if k in metrics
         },
+        "renamed_columns": renamed,
     }
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, default=str))
     else:
         print(
             f"Tracked day {day} ({len(X)} rows{', with labels' if y is not None else ''}) with "
             f"{result['model']} in {name!r}: run {run_id}"
         )
+        if renamed:
+            print(
+                f"{len(renamed)} column name(s) MLflow refuses in metric names were tracked as "
+                f"{', '.join(f'{c!r} -> {s!r}' for s, c in list(renamed.items())[:3])}"
+                f"{' ...' if len(renamed) > 3 else ''} (the run's column_names.json)."
+            )
         _print_table("Metrics", pd.DataFrame([result["metrics"]]))
     return 0
 
@@ -239,7 +290,7 @@ def run_track(args) -> int:
 def run_report(args) -> int:
     report = _history(args, args.metrics, args.days)
     if report["n_batches"] == 0:
-        raise MonitorInputError(
+        raise CliError(
             f"No tracked batch in {_experiment(args)!r}. Track one with "
             f"`{PROG} track --model-name NAME --input batch.csv`."
         )
@@ -269,7 +320,7 @@ def run_check_degradation(args) -> int:
     values = report["history"][args.metric].dropna()
     needed = args.window + 1 if args.baseline == "all" else 2 * args.window
     if len(values) < needed:
-        raise MonitorInputError(
+        raise CliError(
             f"Insufficient data for degradation analysis: {len(values)} batches with "
             f"{args.metric!r}, need {needed} (window {args.window}, baseline {args.baseline}). "
             f"Track more labelled batches with `{PROG} track ... --labels labels.csv`, "
@@ -295,20 +346,20 @@ def run_drift(args) -> int:
     current = _read_csv(args.current, "Current")
     missing = [c for c in reference.columns if c not in current.columns]
     if missing:
-        raise MonitorInputError(
+        raise CliError(
             f"{args.current} lacks the reference's columns {missing}; it has "
             f"{list(current.columns)}."
         )
     unknown = [c for c in args.categorical if c not in reference.columns]
     if unknown:
-        raise MonitorInputError(
+        raise CliError(
             f"--categorical names unknown columns {unknown}; the columns are {list(reference.columns)}."
         )
     monitoring = _monitoring()
     try:
         table = monitoring.drift_report(reference, current, categorical=args.categorical)
     except ValueError as exc:
-        raise MonitorInputError(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     table["psi"] = [monitoring.psi(reference[c], current[c]) for c in table["column"]]
     verdict = {
         "dataset_drift": table.attrs["dataset_drift"],
@@ -330,15 +381,15 @@ def run_plot(args) -> int:
     report = _history(args, args.metrics, args.days)
     history = report["history"].dropna(how="all")
     if history.empty:
-        raise MonitorInputError(
+        raise CliError(
             f"No value of {args.metrics} in {_experiment(args)!r} yet: labels may not have "
             f"arrived. Add them with `{PROG} track ... --labels labels.csv`."
         )
     from mlops_course.plots import trend_figure
 
     fig = trend_figure(history, baseline_days=args.baseline_days)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.output, dpi=100)
+    with argtypes.replacing(args.output) as partial:
+        fig.savefig(partial, dpi=100)
     if args.json:
         print(json.dumps({"output": str(args.output), "n_batches": len(history)}))
     else:

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from mlops_course.cli import args as argtypes
+
 
 def register(sub) -> None:
     from mlops_course.serving_tools import add_model_arguments
@@ -16,11 +18,26 @@ def register(sub) -> None:
 
     b = modes.add_parser("batch", help="predict a CSV file in chunks, write a CSV")
     add_model_arguments(b)
-    b.add_argument("--input", required=True, type=Path, help="CSV with the model's columns")
-    b.add_argument("--output", required=True, type=Path, help="CSV to write (replaced)")
-    b.add_argument("--chunk-size", type=int, default=10_000, help="rows per chunk")
+    b.add_argument(
+        "--input", required=True, type=argtypes.input_file, help="CSV with the model's columns"
+    )
+    b.add_argument(
+        "--output",
+        required=True,
+        type=argtypes.output_file,
+        help="CSV to write (replaced only once every row is written)",
+    )
+    b.add_argument(
+        "--chunk-size", type=argtypes.positive_int, default=10_000, help="rows per chunk"
+    )
     b.add_argument("--log-to-mlflow", action="store_true", help="record the batch as a run")
-    b.add_argument("--show-sample", type=int, default=0, metavar="N", help="print N output rows")
+    b.add_argument(
+        "--show-sample",
+        type=argtypes.non_negative_int,
+        default=0,
+        metavar="N",
+        help="print N output rows",
+    )
     b.add_argument("--json", action="store_true", help="print the summary as JSON")
     b.set_defaults(func=run_batch)
 
@@ -39,7 +56,6 @@ def run_batch(args) -> int:
 
     from mlops_course import target
     from mlops_course.serving_tools import (
-        CommandError,
         iter_csv_chunks,
         load_or_explain,
         model_uri_from_args,
@@ -47,39 +63,40 @@ def run_batch(args) -> int:
     )
 
     console = Console(stderr=args.json)
-    try:
-        model_uri = model_uri_from_args(args)
-        if not args.input.is_file():
-            raise CommandError(f"input file {args.input} does not exist.")
-        if args.chunk_size < 1:
-            raise CommandError("--chunk-size must be at least 1.")
-        if args.output.resolve() == args.input.resolve():
-            raise CommandError("--output must differ from --input.")
-        tracking_uri = tracking_uri_or_error()
-        served = load_or_explain(model_uri, tracking_uri)
-        import pandas as pd
-
-        header = list(pd.read_csv(args.input, nrows=0).columns)
-        missing = [c for c in served.columns if c not in header]
-        if missing:
-            raise CommandError(
-                f"{args.input} lacks the model's columns {', '.join(missing)} "
-                f"(it has: {', '.join(header) or 'no header'})."
-            )
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    model_uri = model_uri_from_args(args)
+    if args.output.resolve() == args.input.resolve():
+        raise argtypes.CliError("--output must differ from --input.")
+    header = list(argtypes.read_csv(args.input, "input file", rows=False, nrows=0).columns)
+    tracking_uri = tracking_uri_or_error()
+    served = load_or_explain(model_uri, tracking_uri)
+    missing = [c for c in served.columns if c not in header]
+    if missing:
+        raise argtypes.CliError(
+            f"{args.input} lacks the model's columns {', '.join(missing)} "
+            f"(it has: {', '.join(header) or 'no header'})."
+        )
 
     serving = target.load("serving", "solutions")
-    chunks = iter_csv_chunks(args.input, chunk_size=args.chunk_size, progress=not args.json)
-    summary = serving.predict_csv(
-        model_uri,
-        args.input,
-        args.output,
-        chunk_size=args.chunk_size,
-        tracking_uri=tracking_uri,
-        chunks=chunks,
-    )
+    # A progress bar is for a person at a terminal, not for a log file.
+    progress = not args.json and sys.stderr.isatty()
+    try:
+        # The output is replaced only once complete: a failure part-way leaves it as it was.
+        with argtypes.replacing(args.output) as partial:
+            chunks = iter_csv_chunks(args.input, chunk_size=args.chunk_size, progress=progress)
+            summary = serving.predict_csv(
+                model_uri,
+                args.input,
+                partial,
+                chunk_size=args.chunk_size,
+                tracking_uri=tracking_uri,
+                chunks=chunks,
+            )
+    except ValueError as exc:  # a cell the model cannot take, a ragged row (InvalidInput too)
+        reason = argtypes.model_error(exc)
+        raise argtypes.CliError(
+            f"{args.input} cannot be scored: {reason}. Every row needs {_expected(served)}; "
+            f"{args.output} was not changed."
+        ) from exc
     summary = {
         "model_uri": model_uri,
         "input": str(args.input),
@@ -106,6 +123,8 @@ def _log_batch(summary: dict, tracking_uri: str) -> str:
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment(naming.experiment_name("batch-predictions"))
     seconds = max(summary["seconds"], 1e-9)
+    # Predictions are labels of any kind ("class (a)"): metric names must suit MLflow.
+    safe = argtypes.metric_safe_names(summary["distribution"])
     with mlflow.start_run(run_name=f"batch-{Path(summary['input']).stem}") as run:
         mlflow.log_params(
             {
@@ -120,7 +139,7 @@ def _log_batch(summary: dict, tracking_uri: str) -> str:
                 "rows": summary["rows"],
                 "seconds": summary["seconds"],
                 "rows_per_second": summary["rows"] / seconds,
-                **{f"predicted_{k}": v for k, v in summary["distribution"].items()},
+                **{f"predicted_{safe[k]}": v for k, v in summary["distribution"].items()},
             }
         )
         mlflow.log_dict(summary["distribution"], "prediction_distribution.json")
@@ -156,7 +175,6 @@ def _print_batch(console, summary: dict, args) -> None:
 def run_realtime(args) -> int:
     from mlops_course import target
     from mlops_course.serving_tools import (
-        CommandError,
         demo_rows,
         load_or_explain,
         model_uri_from_args,
@@ -165,19 +183,15 @@ def run_realtime(args) -> int:
         tracking_uri_or_error,
     )
 
-    try:
-        model_uri = model_uri_from_args(args)
-        tracking_uri = tracking_uri_or_error()
-        served = load_or_explain(model_uri, tracking_uri)
-        demo = demo_rows(served.columns) if args.demo else None
-        if args.demo and demo is None:
-            raise CommandError(
-                "no demo data for this model's columns "
-                f"({', '.join(served.columns)}): use --predict V1,V2,..."
-            )
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    model_uri = model_uri_from_args(args)
+    tracking_uri = tracking_uri_or_error()
+    served = load_or_explain(model_uri, tracking_uri)
+    demo = demo_rows(served.columns) if args.demo else None
+    if args.demo and demo is None:
+        raise argtypes.CliError(
+            "no demo data for this model's columns "
+            f"({', '.join(served.columns)}): use --predict V1,V2,..."
+        )
     serving = target.load("serving", "solutions")
 
     def answer(row) -> dict:
@@ -199,8 +213,7 @@ def run_realtime(args) -> int:
         try:
             answers = [answer(row) for row in rows]
         except serving.InvalidInput as exc:
-            print(f"error: {exc.message}. Expected: {_expected(served)}", file=sys.stderr)
-            return 2
+            raise argtypes.CliError(f"{exc.message}. Expected: {_expected(served)}") from exc
         if args.json:
             print(json.dumps(answers, default=str))
         else:

@@ -3,8 +3,8 @@
 The reference registry tool: changes are made by the graded functions of the ``solutions``
 target (``solutions/registry.py``); listing and input checks by
 :mod:`mlops_course.registry_tools`. Bad input prints one line saying what exists and what to
-run, exits 2, and changes nothing. Commands that move an alias ask for confirmation unless
-``--yes``.
+run, exits 2, and changes nothing (the CLI's one error path: :mod:`mlops_course.cli.args`).
+Commands that move an alias ask for confirmation unless ``--yes``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
+from mlops_course.cli import args as argtypes
 from mlops_course.registry_tools import RegistryInputError
 
 PROG = "mlops-course registry"
@@ -23,8 +24,7 @@ def register(sub) -> None:
         help="list, register, promote, compare and roll back registered models",
         description="The course's reference registry tool (backed by solutions/registry.py).",
     )
-    cmds = p.add_subparsers(dest="registry_command", metavar="ACTION")
-    p.set_defaults(func=lambda args: _usage(p))
+    cmds = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
 
     def add(name: str, help_: str, func, *, confirm: bool = False):
         c = cmds.add_parser(name, help=help_, description=help_)
@@ -64,7 +64,7 @@ def register(sub) -> None:
     c.add_argument("name")
     c.add_argument("version")
     c.add_argument("--metric", required=True)
-    c.add_argument("--threshold", required=True, type=float)
+    c.add_argument("--threshold", required=True, type=argtypes.finite_float)
     c.add_argument("--alias", default="champion")
     c.add_argument("--lower-is-better", action="store_true", help="for errors such as rmse")
 
@@ -78,11 +78,6 @@ def register(sub) -> None:
     c.add_argument("--to", dest="to_version", metavar="VERSION")
     c.add_argument("--alias", default="champion")
     c.add_argument("--reason", default="")
-
-
-def _usage(parser) -> int:
-    parser.print_help()
-    return 2
 
 
 # ----------------------------------------------------------------------------- plumbing
@@ -110,11 +105,6 @@ def _console():
     return Console(width=None if sys.stdout.isatty() else 160)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def _confirm(args, question: str) -> bool:
     if getattr(args, "yes", False):
         return True
@@ -131,29 +121,6 @@ def _cancelled() -> int:
     return 1
 
 
-def _guarded(func):
-    """Run a command; bad input (ours or MLflow's) is one line on stderr and exit code 2."""
-
-    def run(args) -> int:
-        from mlflow.exceptions import MlflowException
-
-        from mlops_course import server
-        from mlops_course.target import TargetLoadError
-
-        try:
-            return func(args)
-        except (RegistryInputError, ValueError) as exc:
-            return _fail(str(exc))
-        except MlflowException as exc:
-            return _fail(f"MLflow refused: {str(exc).splitlines()[0]}")
-        except (server.ServerError, TargetLoadError) as exc:
-            return _fail(str(exc))
-
-    run.__name__ = func.__name__
-    run.__doc__ = func.__doc__
-    return run
-
-
 def _emit(args, payload, render) -> int:
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
@@ -167,7 +134,6 @@ def _aliases_text(aliases: dict[str, str]) -> str:
 
 
 # ----------------------------------------------------------------------------- commands
-@_guarded
 def run_list(args) -> int:
     from rich.table import Table
 
@@ -205,7 +171,6 @@ def run_list(args) -> int:
     return _emit(args, rows, render)
 
 
-@_guarded
 def run_details(args) -> int:
     from rich.table import Table
 
@@ -257,7 +222,6 @@ def _parse_tags(pairs: list[str]) -> dict[str, str]:
     return tags
 
 
-@_guarded
 def run_register(args) -> int:
     from mlops_course import registry_tools as rt
 
@@ -298,7 +262,6 @@ def run_register(args) -> int:
     return _emit(args, payload, render)
 
 
-@_guarded
 def run_promote(args) -> int:
     from mlops_course import registry_tools as rt
 
@@ -326,7 +289,6 @@ def run_promote(args) -> int:
     )
 
 
-@_guarded
 def run_auto_promote(args) -> int:
     from mlops_course import registry_tools as rt
 
@@ -376,7 +338,6 @@ def run_auto_promote(args) -> int:
     return _emit(args, payload, render)
 
 
-@_guarded
 def run_compare(args) -> int:
     import math
 
@@ -415,7 +376,6 @@ def run_compare(args) -> int:
     return _emit(args, payload, render)
 
 
-@_guarded
 def run_rollback(args) -> int:
     from mlops_course import registry_tools as rt
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+from mlops_course.cli import args as argtypes
 
 
 def register(sub) -> None:
-    from mlops_course.serving_tools import add_model_arguments
+    from mlops_course.serving_tools import BODY_TIMEOUT, HEADER_TIMEOUT, add_model_arguments
 
     p = sub.add_parser(
         "serve",
@@ -15,15 +15,43 @@ def register(sub) -> None:
         "/health, /model/info, /predict, /predict/batch, /ping, /invocations, /reload.",
     )
     add_model_arguments(p)
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
-    p.add_argument("--batch-limit", type=int, default=1000, help="most rows per request")
-    p.add_argument("--max-body-bytes", type=int, default=1_000_000, help="largest request body")
+    p.add_argument(
+        "--host",
+        type=argtypes.local_host,
+        default="127.0.0.1",
+        help="an address of this machine to listen on (default 127.0.0.1; 0.0.0.0 = every one)",
+    )
+    p.add_argument(
+        "--port", type=argtypes.port_or_zero, default=8000, help="port (default 8000; 0 = any free)"
+    )
+    p.add_argument(
+        "--batch-limit", type=argtypes.positive_int, default=1000, help="most rows per request"
+    )
+    p.add_argument(
+        "--max-body-bytes",
+        type=argtypes.positive_int,
+        default=1_000_000,
+        help="largest request body",
+    )
     p.add_argument(
         "--poll-seconds",
-        type=float,
+        type=argtypes.positive_float,
         default=None,
         help="look for a moved alias this often (default: only on POST /reload)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=argtypes.positive_float,
+        default=HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection whose request headers take longer (default {HEADER_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=argtypes.positive_float,
+        default=BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"answer 408 to a request whose body takes longer (default {BODY_TIMEOUT:g})",
     )
     p.set_defaults(func=run)
 
@@ -31,27 +59,23 @@ def register(sub) -> None:
 def run(args) -> int:
     from mlops_course import target
     from mlops_course.serving_tools import (
-        CommandError,
         free_port,
+        guarded_server_config,
         load_or_explain,
         model_uri_from_args,
         port_is_free,
         tracking_uri_or_error,
     )
 
-    try:
-        model_uri = model_uri_from_args(args)
-        port = args.port or free_port()
-        if not port_is_free(args.host, port):
-            raise CommandError(
-                f"port {port} on {args.host} is in use: pick another with --port, or --port 0 "
-                "for any free one."
-            )
-        tracking_uri = tracking_uri_or_error()
-        load_or_explain(model_uri, tracking_uri)  # fail here, with advice, not inside uvicorn
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    model_uri = model_uri_from_args(args)
+    port = args.port or free_port()
+    if not port_is_free(args.host, port):
+        raise argtypes.CliError(
+            f"port {port} on {args.host} is in use: pick another with --port, or --port 0 "
+            "for any free one."
+        )
+    tracking_uri = tracking_uri_or_error()
+    load_or_explain(model_uri, tracking_uri)  # fail here, with advice, not inside uvicorn
 
     import uvicorn
 
@@ -67,5 +91,17 @@ def run(args) -> int:
     base = f"http://{args.host}:{port}"
     print(f"Serving {model_uri} (version {served.version}) at {base}", flush=True)
     print(f"  try: curl {base}/model/info   ·   API docs: {base}/docs", flush=True)
-    uvicorn.run(app, host=args.host, port=port, log_level="warning", access_log=False)
+    config = guarded_server_config(
+        app,
+        host=args.host,
+        port=port,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:  # uvicorn logged why (the port taken meanwhile, most often)
+        raise argtypes.CliError(f"could not listen on {args.host}:{port}: see the log above.")
     return 0

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 from mlops_course import validation_tools
+from mlops_course.cli import args as argtypes
+from mlops_course.cli.args import CliError
 
 PROMOTED, NOT_PROMOTED, ERROR = 0, 1, 2
 
@@ -38,61 +40,64 @@ def register(sub) -> None:
     challenger = p.add_mutually_exclusive_group()
     challenger.add_argument("--challenger-alias", help="default: challenger")
     challenger.add_argument("--challenger-version")
-    p.add_argument("--test-data", metavar="CSV", help="the hold-out set: features and a target")
+    p.add_argument(
+        "--test-data",
+        metavar="CSV",
+        type=argtypes.input_file,
+        help="the hold-out set: features and a target",
+    )
     p.add_argument("--target-column", default="target", help="the label column of the CSV")
     p.add_argument(
         "--dataset",
         choices=("iris", "wine", "breast_cancer"),
         help="instead of a CSV: the test part of a course dataset (mlops_course.data.split)",
     )
-    p.add_argument("--confidence", type=float, default=0.95, help="default 0.95 (alpha 0.05)")
+    p.add_argument(
+        "--confidence",
+        type=argtypes.float_range(0, 1, low_inclusive=False, high_inclusive=False),
+        default=0.95,
+        help="between 0 and 1, default 0.95 (alpha 0.05)",
+    )
     p.add_argument("--auto-promote", action="store_true", help="move the alias if allowed")
-    p.add_argument("--save-plots", metavar="DIR", help="also save the two figures as PNG here")
-    p.add_argument("--experiment", help="default: <you>/validation")
+    p.add_argument(
+        "--save-plots",
+        metavar="DIR",
+        type=argtypes.output_folder,
+        help="also save the two figures as PNG in this folder (created if needed)",
+    )
+    p.add_argument(
+        "--experiment",
+        type=argtypes.experiment_in_namespace,
+        help="where the validation run goes, in your namespace (default: <you>/validation)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON, for scripts")
     p.set_defaults(func=run)
 
 
-class _InputError(ValueError):
-    """Bad input: the message says what exists and what to run."""
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return ERROR
-
-
 def _test_data(args):
-    import pandas as pd
-
     from mlops_course import data
 
     if args.test_data and args.dataset:
-        raise _InputError("give either --test-data CSV or --dataset NAME, not both.")
+        raise CliError("give either --test-data CSV or --dataset NAME, not both.")
     if args.dataset:
         X, y = data.load_classification(args.dataset)
         _, X_test, _, y_test = data.split(X, y)
         return X_test, y_test, f"dataset {args.dataset} (test split)"
     if not args.test_data:
-        raise _InputError(
+        raise CliError(
             "no hold-out data: give --test-data CSV --target-column COLUMN, or --dataset "
             "iris|wine|breast_cancer."
         )
-    path = Path(args.test_data)
-    if not path.is_file():
-        raise _InputError(f"{path} does not exist.")
-    try:
-        frame = pd.read_csv(path)
-    except Exception as exc:  # pandas raises several types for unreadable files
-        raise _InputError(f"cannot read {path} as CSV: {exc}") from exc
+    path = args.test_data
+    frame = argtypes.read_csv(path, "the hold-out set", rows=False)
     if args.target_column not in frame.columns:
         columns = ", ".join(map(str, frame.columns[:12]))
-        raise _InputError(
+        raise CliError(
             f"{path} has no column {args.target_column!r} (columns: {columns}). "
             "Name the label column with --target-column."
         )
     if frame.empty:
-        raise _InputError(f"{path} has no rows.")
+        raise CliError(f"{path} has no rows.")
     return frame.drop(columns=args.target_column), frame[args.target_column], str(path)
 
 
@@ -106,52 +111,40 @@ def _check_model(client, name: str) -> None:
             raise
         names = [m.name for m in client.search_registered_models(max_results=20)]
         known = f"registered models: {', '.join(names)}" if names else "no registered model yet"
-        raise _InputError(
+        raise CliError(
             f"model {name!r} not found ({known}). See them with `mlops-course registry list`."
         ) from exc
 
 
 def run(args) -> int:
-    if not 0 < args.confidence < 1:
-        return _fail(f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}.")
-    try:
-        X_test, y_test, source = _test_data(args)
-    except _InputError as exc:
-        return _fail(str(exc))
+    X_test, y_test, source = _test_data(args)
 
     import mlflow
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
     from mlops_course import server, target
-    from mlops_course.target import TargetLoadError
 
     # A progress bar per model download is noise in a report.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    try:
-        uri = server.ensure_server().uri
-        mlflow.set_tracking_uri(uri)
-        validation = target.load("validation", "solutions")
-        _check_model(MlflowClient(uri), args.model_name)
-        # MLflow prints run links to stdout: keep stdout for the report (and --json) alone.
-        with contextlib.redirect_stdout(sys.stderr):
-            result = validation.validate_challenger(
-                args.model_name,
-                X_test,
-                y_test,
-                champion_alias=args.champion_alias or "champion",
-                challenger_alias=args.challenger_alias or "challenger",
-                champion_version=args.champion_version,
-                challenger_version=args.challenger_version,
-                confidence=args.confidence,
-                auto_promote=args.auto_promote,
-                experiment_name=args.experiment,
-                tracking_uri=uri,
-            )
-    except (_InputError, ValueError) as exc:
-        return _fail(str(exc))
-    except (server.ServerError, TargetLoadError, MlflowException) as exc:
-        return _fail(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+    uri = server.ensure_server().uri
+    mlflow.set_tracking_uri(uri)
+    validation = target.load("validation", "solutions")
+    _check_model(MlflowClient(uri), args.model_name)
+    # MLflow prints run links to stdout: keep stdout for the report (and --json) alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = validation.validate_challenger(
+            args.model_name,
+            X_test,
+            y_test,
+            champion_alias=args.champion_alias or "champion",
+            challenger_alias=args.challenger_alias or "challenger",
+            champion_version=args.champion_version,
+            challenger_version=args.challenger_version,
+            confidence=args.confidence,
+            auto_promote=args.auto_promote,
+            experiment_name=args.experiment,
+            tracking_uri=uri,
+        )
 
     saved = _save_plots(validation, result, args.save_plots) if args.save_plots else []
     if args.json:
@@ -161,9 +154,8 @@ def run(args) -> int:
     return PROMOTED if result.promoted else NOT_PROMOTED
 
 
-def _save_plots(validation, result, folder: str) -> list[str]:
+def _save_plots(validation, result, folder: Path) -> list[str]:
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
     figures = {
         "metrics_comparison.png": validation_tools.metrics_comparison_figure(
             result.champion_metrics, result.challenger_metrics
@@ -173,7 +165,8 @@ def _save_plots(validation, result, folder: str) -> list[str]:
         ),
     }
     for name, fig in figures.items():
-        fig.savefig(out / name, dpi=100)
+        with argtypes.replacing(out / name) as partial:
+            fig.savefig(partial, dpi=100)
     return [str(out / name) for name in figures]
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -98,3 +102,56 @@ def test_gradebook_from_many_reports(tmp_path, capsys):
     assert book.loc["bob", "total"] == 0.0 and book.loc["bob", "max"] == 2.0
     assert "skipped" in capsys.readouterr().err
     assert main(["gradebook", str(tmp_path / "junk.json")]) == 2
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    """``folder`` made unwritable: chmod for a user, the immutable flag for root (who ignores
+    permissions); skips the test where neither works."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if (
+        shutil.which("chattr") is None
+        or subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode
+    ):
+        pytest.skip("cannot make a folder read-only for root here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def assert_one_line(err: str, *fragments: str) -> None:
+    line = err.strip()
+    assert line.startswith("error: ") and "\n" not in line and "Traceback" not in line, err
+    for fragment in fragments:
+        assert fragment in line, line
+
+
+def test_reset_and_author_when_exercises_cannot_be_written(fake_course, capsys):
+    exercises = fake_course / "exercises"
+    edited = "def add(a, b):\n    return 'mine'\n"
+    (exercises / "fake.py").write_text(edited)
+    with read_only(exercises):
+        assert main(["reset", "9.1"]) == 2
+        assert_one_line(capsys.readouterr().err, "cannot write", "exercises/")
+        assert main(["author", "exercises"]) == 2
+        assert_one_line(capsys.readouterr().err, "cannot write", "chmod u+w exercises/")
+    assert (exercises / "fake.py").read_text() == edited, "the learner's file is untouched"
+    assert sorted(p.name for p in exercises.iterdir()) == ["fake.py"]
+
+
+def test_reset_and_author_when_exercises_is_not_a_folder(fake_course, capsys):
+    exercises = fake_course / "exercises"
+    shutil.rmtree(exercises)
+    exercises.write_text("a file where the folder should be\n")
+    assert main(["reset", "9.1"]) == 2
+    assert_one_line(capsys.readouterr().err, "cannot write")
+    assert main(["author", "exercises"]) == 2
+    assert_one_line(capsys.readouterr().err, "cannot write")
+    assert exercises.read_text() == "a file where the folder should be\n"

@@ -153,3 +153,107 @@ def test_track_unknown_model(tmp_path, capsys, stream, mlflow_tracking_uri):
     assert "registry list" in capsys.readouterr().err
     assert MlflowClient().get_experiment_by_name(experiment) is None  # nothing changed
     assert main(["monitor"]) == 2
+
+
+# ----------------------------------------------------------------------------- nothing is lost
+def runs_of(experiment: str) -> list:
+    found = MlflowClient().get_experiment_by_name(experiment)
+    return [] if found is None else MlflowClient().search_runs([found.experiment_id])
+
+
+def test_track_columns_mlflow_refuses_in_metric_names(tmp_path, capsys, mlflow_tracking_uri):
+    """scikit-learn's own frames name columns `sepal length (cm)`: MLflow refuses parentheses
+    in metric names. They are tracked under safe names, the run keeps the mapping."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    name = naming.model_name(f"cli-monitor-sklearn-names-{uuid.uuid4().hex[:8]}")
+    mlflow.set_experiment(f"{naming.student()}/tests/cli-monitor")
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            serialization_format="cloudpickle",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            registered_model_name=name,
+            input_example=X.head(3),
+        )
+    MlflowClient().set_registered_model_alias(name, "champion", info.registered_model_version)
+    X.to_csv(tmp_path / "batch.csv", index=False)
+    y.to_frame("target").to_csv(tmp_path / "labels.csv", index=False)
+    experiment = f"{naming.student()}/tests/monitor-{uuid.uuid4().hex[:8]}"
+    argv = ["monitor", "track", "--model-name", name, "--input", str(tmp_path / "batch.csv")]
+    argv += ["--labels", str(tmp_path / "labels.csv"), "--experiment", experiment, "--json"]
+    assert main(argv) == 0, capsys.readouterr().err
+    tracked = json.loads(capsys.readouterr().out)
+    assert tracked["renamed_columns"]["sepal length cm"] == "sepal length (cm)"
+
+    run = MlflowClient().get_run(tracked["run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["sepal length cm_mean"] == pytest.approx(X["sepal length (cm)"].mean())
+    assert run.data.metrics["prediction_mean"] == pytest.approx(model.predict(X).mean())
+    assert run.data.metrics["accuracy"] == pytest.approx((model.predict(X) == y).mean())
+    mapping = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/column_names.json")
+    assert mapping == {
+        "sepal length cm": "sepal length (cm)",
+        "sepal width cm": "sepal width (cm)",
+        "petal length cm": "petal length (cm)",
+        "petal width cm": "petal width (cm)",
+    }
+    assert [r.info.status for r in runs_of(experiment)] == ["FINISHED"]
+
+
+def test_track_non_numeric_cells_is_one_line(tmp_path, capsys, stream, champion):
+    batch = stream.batches[0].X.astype(object)
+    batch.iloc[7, list(batch.columns).index("income")] = "a lot"
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    experiment = f"{naming.student()}/tests/monitor-{uuid.uuid4().hex[:8]}"
+    argv = ["monitor", "track", "--model-name", champion, "--input", str(tmp_path / "batch.csv")]
+    assert main([*argv, "--experiment", experiment]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
+    assert "the model cannot score" in err and "column income" in err, err
+    assert runs_of(experiment) == [], "nothing tracked"
+
+
+def test_a_run_left_open_by_a_failure_is_marked_failed(
+    tmp_path, capsys, stream, champion, monkeypatch
+):
+    """The graded code opens the day's run with MlflowClient.create_run; when MLflow refuses
+    what follows, the run must end FAILED, not stay RUNNING."""
+    from mlops_course.cli import monitor
+
+    solutions = target.load("monitoring", "solutions")
+
+    def track_batch(model, X, *, day, experiment_name, y_true=None, tracking_uri=None):
+        client = MlflowClient(tracking_uri)
+        experiment_id = client.create_experiment(experiment_name)
+        run = client.create_run(experiment_id, tags={solutions.DAY_TAG: str(day)})
+        client.log_metric(run.info.run_id, "mean (cm)", 1.0)  # MLflow refuses the name
+        return run.info.run_id
+
+    monkeypatch.setattr(
+        monitor,
+        "_monitoring",
+        lambda: type("M", (), {"DAY_TAG": solutions.DAY_TAG, "track_batch": track_batch}),
+    )
+    features, _ = write_day(tmp_path, stream, 0)
+    experiment = f"{naming.student()}/tests/monitor-{uuid.uuid4().hex[:8]}"
+    argv = ["monitor", "track", "--model-name", champion, "--input", features]
+    assert main([*argv, "--experiment", experiment]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    assert "MLflow refused" in err and "marked FAILED" in err, err
+    assert [r.info.status for r in runs_of(experiment)] == ["FAILED"]
+
+
+def test_experiment_is_kept_in_the_namespace(tmp_path, capsys, stream, champion):
+    topic = f"tests/monitor-{uuid.uuid4().hex[:8]}"
+    features, _ = write_day(tmp_path, stream, 0)
+    argv = ["monitor", "track", "--model-name", champion, "--input", features, "--json"]
+    assert main([*argv, "--experiment", topic]) == 0
+    assert json.loads(capsys.readouterr().out)["experiment"] == f"{naming.student()}/{topic}"
+    assert MlflowClient().get_experiment_by_name(topic) is None
+    assert main(["monitor", "report", "--experiment", topic, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_batches"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -164,6 +165,66 @@ def test_batch_errors(registered, tmp_path, capsys):
     assert not (tmp_path / "o.csv").exists(), "nothing written on error"
 
 
+def test_batch_never_loses_the_previous_output(registered, tmp_path, capsys):
+    """A failure part-way (a bad cell in the third chunk) leaves the old output as it was; a
+    success replaces it whole, with its permissions, and leaves no temporary file behind."""
+    out = tmp_path / "out.csv"
+    out.write_text("yesterday's predictions\n")
+    out.chmod(0o640)
+    rows = registered.X.head(40).copy()
+    bad = rows.astype(object)
+    bad.iloc[25, 3] = "abc"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    ragged = tmp_path / "ragged.csv"
+    rows.head(5).to_csv(ragged, index=False)
+    with ragged.open("a") as fh:
+        fh.write("1,2,3,4,5,6\n")
+    base = ["predict", "batch", "--model-name", registered.name, "--chunk-size", "10"]
+    for source, reason in ((tmp_path / "bad.csv", "abc"), (ragged, "Expected 4 fields")):
+        assert cli.main([*base, "--input", str(source), "--output", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "\n" not in err, err
+        assert "cannot be scored" in err and reason in err and "was not changed" in err, err
+        assert out.read_text() == "yesterday's predictions\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "out.csv", "ragged.csv"]
+
+    rows.to_csv(tmp_path / "good.csv", index=False)
+    assert cli.main([*base, "--input", str(tmp_path / "good.csv"), "--output", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 40
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.csv",
+        "good.csv",
+        "out.csv",
+        "ragged.csv",
+    ]
+
+
+def test_batch_logs_labels_mlflow_refuses_as_metric_names(mlflow_tracking_uri, tmp_path, capsys):
+    X, y = data.load_classification("iris")
+    labels = y.map({0: "setosa (a)", 1: "versicolor (b)", 2: "virginica (c)"})
+    model = LogisticRegression(max_iter=500).fit(X, labels)
+    name = naming.model_name(f"test-cli-labels-{uuid.uuid4().hex[:8]}")
+    mlflow.set_experiment(f"{naming.student()}/tests/cli-serve")
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(X, model.predict(X)),
+            serialization_format="cloudpickle",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            registered_model_name=name,
+        )
+    X.to_csv(tmp_path / "in.csv", index=False)
+    argv = ["predict", "batch", "--model-name", name, "--version", "1", "--log-to-mlflow"]
+    argv += ["--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "o.csv"), "--json"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    run = MlflowClient().get_run(summary["run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["predicted_setosa a"] == summary["distribution"]["setosa (a)"]
+
+
 def test_serve_refuses_a_busy_port(registered, capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -173,11 +234,27 @@ def test_serve_refuses_a_busy_port(registered, capsys):
     assert f"port {port}" in capsys.readouterr().err
 
 
-def test_serve_answers_over_http(registered, mlflow_tracking_uri):
+def closed_after(sock: socket.socket, limit: float = 15.0) -> tuple[float, bytes]:
+    """Seconds until the server closes ``sock``, and what it sent before."""
+    sock.settimeout(limit)
+    start, received = time.monotonic(), b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        received += chunk
+    return time.monotonic() - start, received
+
+
+def test_serve_answers_over_http_and_drops_slow_senders(registered, mlflow_tracking_uri):
     port = free_port()
     exe = Path(sys.executable).parent / "mlops-course"
     proc = subprocess.Popen(
-        [str(exe), "serve", "--model-name", registered.name, "--port", str(port)],
+        [str(exe), "serve", "--model-name", registered.name, "--port", str(port)]
+        + ["--header-timeout", "1", "--body-timeout", "1"],
         env=venv_env(mlflow_tracking_uri),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -198,6 +275,42 @@ def test_serve_answers_over_http(registered, mlflow_tracking_uri):
         answer = httpx.post(f"{url}/predict", json={"features": [6.0, 3.0, 5.0, 2.0]}).json()
         assert answer["prediction"] == 2 and answer["model_version"] == "1"
         assert httpx.get(f"{url}/model/info").json()["name"] == registered.name
+
+        # Half the headers, then nothing: the connection is closed once the bound (1 s) passes.
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
+            seconds, _ = closed_after(sock)
+        assert 0.5 < seconds < 5, seconds
+        # Nothing at all: the same bound.
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            seconds, _ = closed_after(sock)
+        assert seconds < 5, seconds
+        # Trickling a byte at a time does not extend the bound.
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            start = time.monotonic()
+            with contextlib.suppress(OSError):
+                for byte in b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: yes":
+                    sock.sendall(bytes([byte]))
+                    time.sleep(0.25)
+                    if time.monotonic() - start > 8:
+                        break
+            closed_after(sock)
+        assert time.monotonic() - start < 5
+        # The headers, then half the body: 408 and the connection closed.
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(
+                b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+                b'{"features": [6.0,'
+            )
+            seconds, received = closed_after(sock)
+        assert 0.5 < seconds < 5, seconds
+        assert received.startswith(b"HTTP/1.1 408"), received[:200]
+        # And the server still answers everyone else.
+        assert httpx.get(f"{url}/health").status_code == 200
+        assert proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
+    log = proc.stdout.read().decode()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log

@@ -142,6 +142,8 @@ def test_bad_input_exits_2_and_changes_nothing(
     X_test.drop(columns="mean_radius").assign(target=y_test).to_csv(no_column, index=False)
     no_target = tmp_path / "no_target.csv"
     X_test.to_csv(no_target, index=False)
+    a_file = tmp_path / "plots.png"
+    a_file.write_bytes(b"not a folder")
     base = ["validate", "--model-name", name, "--experiment", experiment, "--auto-promote"]
     cases = {
         "cannot score": [*base, "--test-data", str(no_column)],
@@ -161,6 +163,16 @@ def test_bad_input_exits_2_and_changes_nothing(
         "no version 9": [*base, "--dataset", "breast_cancer", "--challenger-version", "9"],
         "alias @nobody": [*base, "--dataset", "breast_cancer", "--challenger-alias", "nobody"],
         "--confidence": [*base, "--dataset", "breast_cancer", "--confidence", "95"],
+        "must be a finite number": [*base, "--dataset", "breast_cancer", "--confidence", "nan"],
+        "is a file, not a folder": [
+            *base,
+            "--dataset",
+            "breast_cancer",
+            "--save-plots",
+            str(a_file),
+        ],
+        "'..'": [*base, "--dataset", "breast_cancer", "--experiment", "../../evil"],
+        "is a folder": [*base, "--test-data", str(tmp_path)],
         "not found": [
             "validate",
             "--model-name",
@@ -177,10 +189,23 @@ def test_bad_input_exits_2_and_changes_nothing(
         assert "Traceback" not in err
     assert aliases(client, name) == {"champion": weak, "challenger": strong}
     assert run_count(client, experiment) == 0, "a failed validation logs no run"
+    assert client.get_experiment_by_name("../../evil") is None
+    assert a_file.read_bytes() == b"not a folder"
 
 
 def test_alias_and_version_are_exclusive(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["validate", "--model-name", "m", "--champion-alias", "a", "--champion-version", "1"])
-    assert exit_info.value.code == 2
-    assert "not allowed with" in capsys.readouterr().err
+    argv = ["validate", "--model-name", "m", "--champion-alias", "a", "--champion-version", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "not allowed with" in err
+
+
+def test_the_validation_run_stays_in_my_namespace(make_model, client, capsys):
+    name, (weak, strong) = make_model("weak", "strong")
+    client.set_registered_model_alias(name, "champion", weak)
+    topic = f"cli-validate-{uuid.uuid4().hex[:8]}"
+    args = ["validate", "--model-name", name, "--challenger-version", strong]
+    assert main([*args, "--dataset", "breast_cancer", "--experiment", topic, "--json"]) == 1
+    run = client.get_run(json.loads(capsys.readouterr().out)["run_id"])
+    assert client.get_experiment(run.info.experiment_id).name == f"{naming.student()}/{topic}"
+    assert client.get_experiment_by_name(topic) is None
