@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
@@ -290,3 +291,43 @@ def test_make_shell_puts_the_course_command_on_path():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert str(repo_root() / ".venv" / "bin" / "mlops-course") in done.stdout
+
+
+def _run_course_checks(root) -> subprocess.CompletedProcess:
+    """The course's own sync checks (what `make test` runs) against another course root."""
+    course = Path(__file__).resolve().parents[2]  # this repository, whatever the root is set to
+    tests = course / "tests" / "unit" / "test_authoring.py"
+    selection = [
+        f"{tests}::test_repository_exercises_are_in_sync_with_solutions",
+        f"{tests}::test_every_exercise_has_graded_tests_and_a_stub",
+    ]
+    env = dict(os.environ, MLOPS_COURSE_ROOT=str(root))
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:nbval", *selection],
+        cwd=course, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_make_test_passes_with_a_learners_edited_exercises(fake_course):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q"], cwd=fake_course, check=True)
+    subprocess.run([*git, "add", "."], cwd=fake_course, check=True)
+    subprocess.run([*git, "commit", "-qm", "course"], cwd=fake_course, check=True)
+    stub = fake_course / "exercises" / "fake.py"
+    stub.write_text(
+        stub.read_text().replace(
+            'raise NotImplementedError("Exercise 9.1: write add()")', "return a + b"
+        )
+    )
+    done = _run_course_checks(fake_course)
+    assert done.returncode == 0, done.stdout[-2000:]
+
+    # An author who changed solutions/ without `make exercises` is still caught.
+    solution = fake_course / "solutions" / "fake.py"
+    solution.write_text(solution.read_text().replace("Shout.", "Shout loudly."))
+    stub.write_text(authoring_stub_before := subprocess.run(
+        ["git", "show", "HEAD:exercises/fake.py"], cwd=fake_course, capture_output=True, text=True
+    ).stdout)  # fmt: skip
+    assert authoring_stub_before
+    done = _run_course_checks(fake_course)
+    assert done.returncode != 0 and "make exercises" in done.stdout
