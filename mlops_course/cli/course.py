@@ -51,6 +51,7 @@ def lab_command(port: int, root: Path, *, no_browser: bool) -> list[str]:
         # Jupytext is for authors: without its contents manager a .py file is plain text, so
         # exercises/*.py open and save in the editor exactly as they are on disk.
         "--ServerApp.jpserver_extensions=jupyterlab_jupytext=False",
+        "--LabApp.news_url=None",  # offline after install: no "Jupyter news?" prompt
     ]  # fmt: skip
     if no_browser:
         cmd.append("--no-browser")
