@@ -28,8 +28,9 @@ def setup(*, quiet: bool = False) -> str:
     Returns:
         The tracking URI in use.
     """
-    from mlops_course import server
+    from mlops_course import messages, server
 
+    messages.install()  # each known MLflow message once per kernel, where the lesson explains it
     info = server.ensure_server()
     import mlflow
 

@@ -91,7 +91,8 @@ print(
 #
 # Delete the course home and you start from a clean slate (stop the server first).
 #
-# In a terminal:
+# In a terminal (in JupyterLab, **File > New > Terminal** opens one at the root of the
+# repository, with the course's `mlops-course` command on its `PATH`):
 #
 # ```bash
 # mlops-course server status   # is it running, and where?
@@ -155,6 +156,19 @@ with mlflow.start_run(run_name="hello-mlflow") as run:
 
 run_id = run.info.run_id
 print(f"Logged run {run_id}")
+print(f"See it in the UI: {TRACKING_URI}/#/experiments/{experiment.experiment_id}/runs/{run_id}")
+
+# %% [markdown]
+# **Messages from MLflow.** The first time an experiment name is used, MLflow says so on stderr:
+# `INFO mlflow.tracking.fluent: Experiment with name '<you>/tour' does not exist. Creating a new
+# experiment.` That is news, not a problem (run this notebook again and the line is gone: the
+# experiment exists). MLflow would also print a "View run ... at:" link, and one for the
+# experiment, each time a run ends; dozens of runs per notebook would bury the output in links,
+# so `setup()` turns them off (with the environment variable
+# `MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT=true`) and a cell prints a link itself when one helps,
+# as above. More generally, `setup()` lets each of MLflow's routine messages through **once**
+# per notebook, where the text explains it, and hides its repeats: whatever else a cell prints
+# on stderr is worth reading.
 
 # %% [markdown]
 # The `with` block returned as soon as the server had stored everything. Let's not trust our own
@@ -204,8 +218,13 @@ print("artifacts:  ", stored.info.artifact_uri)
 # run every notebook against the reference). Each call re-reads the file, so your latest saved
 # edit is what runs.
 #
-# **Where you work:** open `exercises/tracking.py` in JupyterLab's editor (or your own editor),
-# replace a stub's body, save, and re-run the notebook cell that calls it.
+# **Where you work:** in JupyterLab's file browser (the folder icon at the top of the left
+# sidebar), which opens on `notebooks/`, click the folder icon of the path above the file list to
+# go up to the root of the repository, then open the folder `exercises/` and double-click
+# `tracking.py`. It opens in an editor tab beside this notebook (drag the tab to the right half
+# of the window to see both at once). Replace a stub's body, save (Ctrl+S), and re-run the
+# notebook cell that calls it. Your own editor works too: the file is `exercises/tracking.py`
+# at the root of the repository.
 
 # %%
 import inspect

@@ -91,7 +91,8 @@ print(f"Experiment for this module: {EXPERIMENT}")
 # | **artifacts** | files | a figure, a table, a model | stored by the server, next to the run |
 #
 # `mlflow.set_experiment` makes an experiment the active one (creating it if needed), so every
-# run started afterwards lands there.
+# run started afterwards lands there. (When it creates the experiment, MLflow says so in an
+# `INFO` line on stderr, as in module 00: news, not a problem.)
 
 # %%
 experiment = mlflow.set_experiment(EXPERIMENT)
@@ -170,8 +171,10 @@ with mlflow.start_run(run_name="params-are-immutable"):
 # > than pickle: loading a pickle can run arbitrary code, while skops only loads types on an
 # > allow-list, and refuses the rest (a `RandomForest`'s inner trees, for instance) unless you
 # > list them in `skops_trusted_types`. We use cloudpickle because we only ever load models from
-# > our own server; MLflow prints a warning about it, and that warning is right: never unpickle
-# > a model from a source you do not trust.
+# > our own server. MLflow logs a `WARNING` about it below ("Saving scikit-learn models in the
+# > pickle or cloudpickle format requires exercising caution..."), and that warning is right:
+# > never unpickle a model from a source you do not trust. The course shows it once per
+# > notebook, at the first model logged, and hides its repeats.
 # > `pip_requirements=[...]`: without it, MLflow spends several seconds working out which
 # > packages the model needs (and sometimes adds ones it doesn't). We know them: scikit-learn
 # > and cloudpickle, at the versions in use.

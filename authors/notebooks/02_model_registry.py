@@ -71,7 +71,6 @@ from sklearn.tree import DecisionTreeClassifier
 from mlops_course import data, naming, target
 
 warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
-warnings.filterwarnings("ignore", message="Saving scikit-learn models in the pickle")
 
 registry = target.load("registry")
 client = MlflowClient()
@@ -89,6 +88,10 @@ PIP_REQUIREMENTS = [
 ]
 
 # %% [markdown]
+# (The first time, MLflow notes in an `INFO` line that it creates the experiment
+# `<you>/registry`, as in module 00.)
+
+# %% [markdown]
 # ## 1. Runs, logged models and registered models
 #
 # | thing | what it is | named by | example |
@@ -102,7 +105,8 @@ PIP_REQUIREMENTS = [
 # Versions are numbered automatically and never reused. A version keeps a link to the run that
 # produced it, so its parameters, metrics and data stay one click away.
 #
-# Three candidates to register, each logged as in module 01:
+# Three candidates to register, each logged as in module 01 (with the `WARNING` about the
+# cloudpickle format that module 01 explains: we only ever load our own models):
 
 
 # %%
@@ -180,6 +184,22 @@ def versions_table(name: str = MODEL_NAME, limit: int = 6) -> pd.DataFrame:
 versions_table()
 
 # %% [markdown]
+# **What MLflow printed while registering.** None of it is an error:
+#
+# - `Successfully registered model '<you>.iris-classifier'.` the first time a name is used, and
+#   `Registered model '...' already exists. Creating a new version of this model...` after that:
+#   a registered model is a name that holds many versions, and each registration adds one;
+# - `Waiting up to 300 seconds for model version to finish creation`, then
+#   `Created version 'N'`: MLflow waits until the new version is `READY` (a registry that copies
+#   the files to cloud storage can take a while; this server is ready at once);
+# - `WARNING ... Run with id ... has no artifacts at artifact path 'model', registering model
+#   based on models:/m-... instead`, for way 1: in MLflow 3 a logged model's files are stored
+#   with the logged model (`models:/m-...`), not among the run's artifacts, so MLflow looks up
+#   the model that run logged under the name `model` and registers that. It is the right model;
+#   way 2 (`model_info.model_uri`) goes there directly, without the warning.
+#
+# The course shows each of these lines once per notebook: later registrations stay quiet.
+#
 # (Run this notebook again and you get new versions 4, 5, 6: version numbers only grow, and the
 # history stays.)
 #
@@ -493,9 +513,18 @@ else:
 # hand.
 #
 # **In a terminal:** the course's reference tool does the same with the solutions:
-# `mlops-course registry list`, `mlops-course registry details <you>.iris-classifier`,
-# `mlops-course registry compare <you>.iris-classifier 1 3`, and `promote`, `auto-promote`,
-# `rollback` (they ask for confirmation unless `--yes`; `--json` prints for scripts).
+# `mlops-course registry list`, `details`, `compare`, and `promote`, `auto-promote`, `rollback`
+# (they ask for confirmation unless `--yes`; `--json` prints for scripts;
+# `mlops-course registry --help` lists them all). With your model's name filled in, ready to
+# paste into a terminal at the root of the repository:
+
+# %%
+for command in (
+    "mlops-course registry list",
+    f"mlops-course registry details {MODEL_NAME}",
+    f"mlops-course registry compare {MODEL_NAME} {v_logreg} {v_forest}",
+):
+    print(command)
 
 # %% [markdown]
 # ## Grade all of module 02

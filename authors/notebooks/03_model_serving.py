@@ -55,10 +55,10 @@ TRACKING_URI = mlops_course.setup()
 
 # %%
 import contextlib
+import shlex
 import statistics
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import httpx
@@ -81,16 +81,27 @@ from mlops_course.serving_tools import (
     mlflow_scoring_server,
 )
 
-warnings.filterwarnings("ignore", message=".*pickle or cloudpickle format.*")
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-
 serving = target.load("serving")  # your functions (exercises/serving.py)
 client = MlflowClient()
 MODEL_NAME = naming.model_name("iris-serving")
 mlflow.set_experiment(naming.experiment_name("serving"))
-WORK = Path(tempfile.mkdtemp(prefix="mlops-course-03-"))  # files of this notebook
+WORK = Path(tempfile.mkdtemp(prefix="mlops-course-03-"))  # files of this notebook: see the end
 resources = contextlib.ExitStack()  # servers started below; closed at the end
 print("registered model:", MODEL_NAME)
+
+# %% [markdown]
+# Two messages may appear above; neither is a problem.
+#
+# - Importing FastAPI's `TestClient` warns `StarletteDeprecationWarning: Using httpx with
+#   starlette.testclient is deprecated; install httpx2 instead`. Starlette, the toolkit under
+#   FastAPI, is moving its test client to the newer `httpx2` package; the advice is for projects
+#   to follow when they upgrade. With `httpx`, which the course installs, `TestClient` works
+#   exactly as shown here: there is nothing to install.
+# - The first time, MLflow notes in an `INFO` line that it creates the experiment
+#   `<you>/serving`.
+#
+# Everything this notebook writes goes into the temporary folder `WORK`, which its last cell
+# deletes.
 
 # %% [markdown]
 # ## 1. A model to serve
@@ -126,15 +137,24 @@ CHAMPION = f"models:/{MODEL_NAME}@champion"
 print(f"{CHAMPION} -> version {v_forest}")
 
 # %% [markdown]
+# MLflow's `WARNING` about the cloudpickle format is the one module 01 explains (we only load
+# our own models), and its registration lines (`Successfully registered model ...`, or
+# `... already exists. Creating a new version of this model...` when the name is taken,
+# `Waiting up to 300 seconds ...`, `Created version ...`) the ones module 02 explains: news, not
+# errors. Each is shown once per notebook; the second registration below stays quiet.
+
+# %% [markdown]
 # ## 2. Way 1: in process
 #
 # `mlflow.pyfunc.load_model` resolves the alias, downloads the model and returns a
 # `PyFuncModel`: one `predict(DataFrame)` for every flavor. Nothing travels over the network
 # once it is loaded, so this is the fastest way, but the model lives inside *your* program (same
-# Python, same libraries, same memory). The signature travels with it.
+# Python, same libraries, same memory). The signature travels with it. `dst_path` says where the
+# downloaded files go, here a folder in `WORK` (without it, MLflow leaves them in a temporary
+# folder of their own, never deleted).
 
 # %%
-model = mlflow.pyfunc.load_model(CHAMPION)
+model = mlflow.pyfunc.load_model(CHAMPION, dst_path=tempfile.mkdtemp(dir=WORK))
 print(model.metadata.get_input_schema())
 sample = X_test.head(3)
 print("predictions:", model.predict(sample).tolist())
@@ -405,24 +425,37 @@ else:
     display(pd.read_csv(WORK / "predictions.csv", nrows=5))
 
 # %% [markdown]
-# The same from a terminal, with a progress bar, the prediction distribution and (optionally) a
-# run in MLflow recording the batch:
-#
-# ```bash
-# mlops-course predict batch --model-name <your model> --input flowers.csv --output out.csv \
-#     --show-sample 5 --log-to-mlflow
-# ```
-#
+# The same from a terminal, with a progress bar, the prediction distribution and (optionally,
+# `--log-to-mlflow`) a run in MLflow recording the batch. The cell prints the command with your
+# model's name and this notebook's file, ready to paste into a terminal at the root of the
+# repository (before the last cell of this notebook deletes the file; or give `--input` a CSV
+# of your own with the four columns):
+
+# %%
+print(
+    shlex.join(
+        ["mlops-course", "predict", "batch", "--model-name", MODEL_NAME]
+        + ["--input", str(WORK / "flowers.csv"), "--output", str(WORK / "out.csv")]
+        + ["--show-sample", "5", "--log-to-mlflow"]
+    )
+)
+
+# %% [markdown]
 # ## 6. Real-time prediction from the terminal
 #
 # `mlops-course predict realtime --model-name <your model> --predict 5.1,3.5,1.4,0.2` answers one
 # row; `--demo` scores five rows of the dataset; without either it opens a prompt where you type
-# rows (values in order, or `name=value` pairs) and a bad line is explained, not fatal:
+# rows (values in order, or `name=value` pairs) and a bad line is explained, not fatal. The cell
+# prints both commands with your model's name, for a terminal at the root of the repository,
+# then feeds the prompt three lines:
 
 # %%
 import subprocess
 import sys
 
+realtime = ["mlops-course", "predict", "realtime", "--model-name", MODEL_NAME]
+print(shlex.join([*realtime, "--predict", "5.1,3.5,1.4,0.2"]))  # one row
+print(shlex.join(realtime), end="\n\n")  # the prompt, fed three lines below
 cli = str(Path(sys.executable).parent / "mlops-course")
 result = subprocess.run(
     [cli, "predict", "realtime", "--model-name", MODEL_NAME],
@@ -548,3 +581,16 @@ EXPECTED = {
 }
 
 check_quiz("03", answers, EXPECTED)
+
+# %% [markdown]
+# ## Clean up
+#
+# This notebook wrote its files (`flowers.csv`, `predictions.csv`, the downloaded champion) in
+# the temporary folder `WORK`; the cell below deletes it. (To run section 5 again afterwards,
+# re-run the setup cells first: they make a new folder.)
+
+# %%
+import shutil
+
+shutil.rmtree(WORK, ignore_errors=True)
+print(f"Deleted {WORK}" if not WORK.exists() else f"Could not delete {WORK}")

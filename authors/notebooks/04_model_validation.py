@@ -52,6 +52,7 @@ TRACKING_URI = mlops_course.setup()
 
 # %%
 # %matplotlib inline
+import shlex
 import tempfile
 import warnings
 from pathlib import Path
@@ -80,7 +81,6 @@ from statsmodels.stats.contingency_tables import mcnemar
 from mlops_course import data, naming, target, validation_tools
 
 warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
-warnings.filterwarnings("ignore", message=".*cloudpickle format.*")
 
 validation = target.load("validation")
 client = MlflowClient()
@@ -88,7 +88,13 @@ client = MlflowClient()
 EXPERIMENT = naming.experiment_name("validation")
 MODEL_NAME = naming.model_name("cancer-classifier")
 mlflow.set_experiment(EXPERIMENT)
+WORK = Path(tempfile.mkdtemp(prefix="mlops-course-04-"))  # files of this notebook: see the end
 print(f"Experiment: {EXPERIMENT}\nRegistered model: {MODEL_NAME}")
+
+# %% [markdown]
+# (The first time, MLflow notes in an `INFO` line that it creates the experiment
+# `<you>/validation`. The files this notebook writes, the hold-out CSV and the models it
+# downloads, go into the temporary folder `WORK`, which its last cell deletes.)
 
 # %% [markdown]
 # ## 1. A champion and a challenger in the registry
@@ -159,6 +165,13 @@ client.set_registered_model_alias(MODEL_NAME, "challenger", challenger_version)
 print("aliases:", client.get_registered_model(MODEL_NAME).aliases)
 
 # %% [markdown]
+# MLflow's `WARNING` about the cloudpickle format is the one module 01 explains (we only load
+# our own models), and its registration lines (`Successfully registered model ...` or
+# `... already exists. Creating a new version of this model...`, `Waiting up to 300 seconds
+# ...`, `Created version ...`) the ones module 02 explains: news, not errors. Each is shown once
+# per notebook.
+
+# %% [markdown]
 # ## 2. Score both on the same hold-out set
 #
 # Load the models **by alias**, exactly as production code would, so we validate what the
@@ -166,8 +179,13 @@ print("aliases:", client.get_registered_model(MODEL_NAME).aliases)
 # `predict`.
 
 # %%
-champion = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
-challenger = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@challenger")
+# dst_path: where the model's files are downloaded (a folder of WORK, deleted at the end)
+champion = mlflow.pyfunc.load_model(
+    f"models:/{MODEL_NAME}@champion", dst_path=tempfile.mkdtemp(dir=WORK)
+)
+challenger = mlflow.pyfunc.load_model(
+    f"models:/{MODEL_NAME}@challenger", dst_path=tempfile.mkdtemp(dir=WORK)
+)
 champion_pred = np.asarray(champion.predict(X_test))
 challenger_pred = np.asarray(challenger.predict(X_test))
 pd.DataFrame(
@@ -178,13 +196,13 @@ pd.DataFrame(
 # %% [markdown]
 # **Your own CSV.** A hold-out set often arrives as a file. Put the path of a CSV with the same
 # feature columns and a `target` column in `LEARNER_CSV`; by default we write our hold-out set to
-# a temporary CSV and read it back, which is the same code path. A file that lacks a column the
+# a CSV in `WORK` and read it back, which is the same code path. A file that lacks a column the
 # model needs fails loudly: MLflow enforces the signature the model was logged with.
 
 # %%
 LEARNER_CSV = None  # e.g. "my_holdout.csv"
 
-csv_path = Path(LEARNER_CSV or Path(tempfile.mkdtemp()) / "holdout.csv")
+csv_path = Path(LEARNER_CSV or WORK / "holdout.csv").resolve()
 if LEARNER_CSV is None:
     X_test.assign(target=y_test).to_csv(csv_path, index=False)
 holdout = pd.read_csv(csv_path)
@@ -477,13 +495,21 @@ else:
 # `<you>/validation` holds one run per validation, with `metrics_comparison.png` and
 # `confusion_matrices.png` under **Artifacts**.
 #
-# The same tool from a terminal (it exits 0 when it promoted, 1 when not, 2 on an error):
-#
-# ```bash
-# mlops-course validate --model-name <you>.cancer-classifier \
-#     --champion-alias champion --challenger-version 7 \
-#     --test-data holdout.csv --target-column target --auto-promote --save-plots plots/
-# ```
+# The same tool from a terminal (it exits 0 when it promoted, 1 when not, 2 on an error). The
+# cell prints the dry run above as a command, with your model, its two versions and the CSV,
+# ready to paste into a terminal at the root of the repository (before the last cell of this
+# notebook deletes the CSV). `--champion-alias champion --challenger-alias challenger` name the
+# versions by alias instead, and `--auto-promote` lets it move `@champion`.
+
+# %%
+print(
+    shlex.join(
+        ["mlops-course", "validate", "--model-name", MODEL_NAME]
+        + ["--champion-version", champion_version, "--challenger-version", challenger_version]
+        + ["--test-data", str(csv_path), "--target-column", "target"]
+        + ["--save-plots", str(WORK / "plots")]
+    )
+)
 
 # %% [markdown]
 # ## 7. MLflow's own evaluation
@@ -500,6 +526,7 @@ with mlflow.start_run(run_name="mlflow-evaluate-challenger"):
         targets="target",
         model_type="classifier",
         evaluators=["default"],
+        evaluator_config={"default": {"log_model_explainability": False}},  # no SHAP here
     )
 plt.close("all")  # evaluate draws its plots with pyplot; they are in the run, not needed here
 side_by_side = pd.DataFrame(
@@ -525,6 +552,17 @@ print(sorted(evaluation.metrics)[:8], "...", len(evaluation.metrics), "metrics i
 # The numbers agree: for a binary classifier MLflow reports the positive class's (label `1`)
 # precision, recall and F1, where we also computed macro and weighted averages. Use `evaluate`
 # for a standard report per model; use the paired test and the rules to *choose* between models.
+#
+# What `evaluate` printed, read once:
+#
+# - `WARNING ... the model type looks like None, but you specified model type 'classifier'`:
+#   MLflow guesses the task from the type of the labels, and only takes text, boolean or
+#   categorical labels for classes. Ours are the integers 0 and 1, so its guess is "unknown";
+#   `model_type="classifier"`, which we passed, is right, and wins.
+# - `INFO ... The evaluation dataset is inferred as binary dataset, positive label is 1,
+#   negative label is 0`: which class its precision, recall and F1 are about, as read above.
+# - `log_model_explainability: False` skips the SHAP explanations, which need the `shap`
+#   package that the course does not install; without it, MLflow warns that SHAP is missing.
 
 # %% [markdown]
 # ## Grade all of module 04
@@ -600,3 +638,16 @@ EXPECTED = {
 }
 
 check_quiz("04", answers, EXPECTED)
+
+# %% [markdown]
+# ## Clean up
+#
+# This notebook wrote its files (the hold-out CSV, the downloaded models, the plots of the
+# command above if you ran it) in the temporary folder `WORK`; the cell below deletes it. (To
+# run the notebook again afterwards, re-run the setup cells first: they make a new folder.)
+
+# %%
+import shutil
+
+shutil.rmtree(WORK, ignore_errors=True)
+print(f"Deleted {WORK}" if not WORK.exists() else f"Could not delete {WORK}")

@@ -51,7 +51,6 @@ TRACKING_URI = mlops_course.setup()
 
 # %%
 # %matplotlib inline
-import os
 import warnings
 
 import cloudpickle
@@ -231,8 +230,6 @@ print(
 # stream (about 90 calls: a few seconds per ten on a busy laptop).
 
 # %%
-# MLflow prints a link for every run it ends: 45 of them would bury this cell's output.
-os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 LABEL_DELAY, TRACKED_DAYS = 3, 45
 concept = streams["concept"]
 monitoring = target.load("monitoring")
@@ -452,11 +449,19 @@ print(f"old model on day {newest.day}:  {model.score(newest.X, newest.y):.3f}")
 print(f"challenger on day {newest.day}: {challenger.score(newest.X, newest.y):.3f}")
 
 # %% [markdown]
+# MLflow's `WARNING` about the cloudpickle format is the one module 01 explains (we only load
+# our own models), and its registration lines (`Successfully registered model ...` or
+# `... already exists. Creating a new version of this model...`, `Waiting up to 300 seconds
+# ...`, `Created version ...`) the ones module 02 explains: news, not errors.
+
+# %% [markdown]
 # ## Grade all of module 05
 #
 # One cell grades the six exercises (one at a time: `mlops_course.check("5.2")`, or
-# `mlops-course grade 5.2` in a terminal). The same logic is a command line tool:
-# `mlops-course monitor track|report|check-degradation|drift|plot`.
+# `mlops-course grade 5.2` in a terminal). The same logic is a command line tool,
+# `mlops-course monitor`, with the actions `track`, `report`, `check-degradation`, `drift` and
+# `plot` (`mlops-course monitor --help` says more, and `mlops-course monitor drift --help` about
+# one action).
 
 # %%
 mlops_course.check("5.1", "5.2", "5.3", "5.4", "5.5", "5.6")
