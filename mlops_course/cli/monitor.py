@@ -205,9 +205,10 @@ def run_track(args) -> int:
         version = client.get_model_version_by_alias(args.model_name, args.alias)
     except MlflowException as exc:
         names = sorted(m.name for m in client.search_registered_models(max_results=50))
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         raise CliError(
-            f"No version of {args.model_name!r} has the alias {args.alias!r}. Registered models: "
-            f"{', '.join(names) or 'none'}. See `mlops-course registry list`."
+            f"No version of {args.model_name!r} has the alias {args.alias!r}; see "
+            f"`mlops-course registry list` (registered models: {shown or 'none'})."
         ) from exc
     # MLflow prints download bars and run links: keep stdout for our own output, stderr for
     # what went wrong.

@@ -110,9 +110,10 @@ def _check_model(client, name: str) -> None:
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         names = [m.name for m in client.search_registered_models(max_results=20)]
-        known = f"registered models: {', '.join(names)}" if names else "no registered model yet"
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        known = f"registered: {', '.join(names[:5])}{more}" if names else "no registered model yet"
         raise CliError(
-            f"model {name!r} not found ({known}). See them with `mlops-course registry list`."
+            f"model {name!r} not found; see them with `mlops-course registry list` ({known})."
         ) from exc
 
 
