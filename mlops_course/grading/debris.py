@@ -79,6 +79,17 @@ def _matches(name: str, prefixes: list[str]) -> bool:
     return any(name.startswith(p) for p in prefixes)
 
 
+def _all_pages(search, filter_string: str) -> list:
+    """Every result of an MLflow ``search_*`` call, page after page."""
+    results, token = [], None
+    while True:
+        page = search(filter_string=filter_string, max_results=1000, page_token=token)
+        results += list(page)
+        token = page.token
+        if not token:
+            return results
+
+
 def find(client, exercises: Iterable[str] | None = None) -> Found:
     """The grading experiments (active ones) and registered models, of these exercises or all."""
     exercises = list(exercises) if exercises is not None else None
@@ -88,26 +99,16 @@ def find(client, exercises: Iterable[str] | None = None) -> Found:
     if exercises == []:
         return found
     # LIKE narrows the search on the server; `_` is a LIKE wildcard, so match exactly here.
-    like = f"name LIKE '{experiment_prefix()}%'"
-    token = None
-    while True:
-        page = client.search_experiments(filter_string=like, max_results=1000, page_token=token)
-        found.experiments += [
-            (e.experiment_id, e.name) for e in page if _matches(e.name, exp_prefixes)
-        ]
-        token = page.token
-        if not token:
-            break
-    like = f"name LIKE '{model_prefix()}%'"
-    token = None
-    while True:
-        page = client.search_registered_models(
-            filter_string=like, max_results=1000, page_token=token
-        )
-        found.models += [m.name for m in page if _matches(m.name, model_prefixes)]
-        token = page.token
-        if not token:
-            break
+    found.experiments = [
+        (e.experiment_id, e.name)
+        for e in _all_pages(client.search_experiments, f"name LIKE '{experiment_prefix()}%'")
+        if _matches(e.name, exp_prefixes)
+    ]
+    found.models = [
+        m.name
+        for m in _all_pages(client.search_registered_models, f"name LIKE '{model_prefix()}%'")
+        if _matches(m.name, model_prefixes)
+    ]
     return found
 
 

@@ -92,10 +92,6 @@ def grade(
     timeout = timeout or default_timeout()
     tests_dir = tests_dir or repo_root() / "tests" / "graded"
 
-    def note(text: str) -> None:
-        if on_note:
-            on_note(text)
-
     env = _child_env(target)
     if verbose:
         env[VERBOSE_VAR] = "1"
@@ -106,7 +102,8 @@ def grade(
         tracking_uri = info.uri
         env["MLFLOW_TRACKING_URI"] = tracking_uri
         if info.started:
-            note(f"Started the course's MLflow server at {info.uri} (data in {info.home}).")
+            if on_note:
+                on_note(f"Started the course's MLflow server at {info.uri} (data in {info.home}).")
         problem = None if info.external else server.write_probe(info.uri)
         if problem:
             raise server.ServerError(
@@ -119,7 +116,7 @@ def grade(
         tracking_uri = server.env_tracking_uri()
 
     selected = ids or list(known)
-    _clean(client, selected, note)  # what earlier checks of these exercises left
+    _clean(client, selected, on_note)  # what earlier checks of these exercises left
     results, collected, problem = _run_watched(
         ids, target, env, timeout, tests_dir, on_result, warm, verbose
     )
