@@ -225,3 +225,73 @@ def check_metric(client: MlflowClient, name: str, version: str, metric: str) -> 
             f"{', '.join(sorted(metrics)) or 'no metrics'}."
         )
     return metrics[metric]
+
+
+# ----------------------------------------------------------------------------- promotions
+# Written by solutions/validation.py (validate_challenger, 4.5) on the versions it compares and
+# on promotion; read here, never re-derived.
+VALIDATION_DECISION, VALIDATION_ROLE, VALIDATION_RUN = (
+    "validation_decision",
+    "validation_role",
+    "validation_run_id",
+)
+CHAMPION, CHALLENGER, PREVIOUS_CHAMPION = "champion", "challenger", "previous_champion"
+
+
+def validation_warning(client: MlflowClient, name: str, version: str) -> str | None:
+    """One sentence when ``version``'s latest validation, as the challenger, did not say
+    promote (``keep_champion`` or ``insufficient_evidence``); None otherwise."""
+    from mlops_course import target
+
+    validation = target.load("validation", "solutions")
+    tags = client.get_model_version(name, version).tags
+    decision = tags.get(VALIDATION_DECISION)
+    if tags.get(VALIDATION_ROLE) != CHALLENGER or decision not in (
+        validation.KEEP_CHAMPION,
+        validation.INSUFFICIENT_EVIDENCE,
+    ):
+        return None
+    run = tags.get(VALIDATION_RUN)
+    return (
+        f"v{version}'s latest validation{f' (run {run})' if run else ''} said {decision!r}, "
+        "not promote."
+    )
+
+
+def record_promotion(
+    client: MlflowClient, name: str, version: str, previous: str | None, *, alias: str
+) -> None:
+    """What every promotion path leaves, whoever moved ``alias`` from ``previous`` to
+    ``version``: the graded functions each record part of it (``promote_to_alias`` the
+    ``previous_version`` tag that ``rollback`` reads; ``validate_challenger`` the
+    ``@previous_champion`` alias, and no ``@challenger`` on the winner); this adds the part
+    the path did not write, with the graded module's own tag names.
+    """
+    from mlops_course import target
+
+    registry = target.load("registry", "solutions")
+    recorded = previous or registry.NO_PREVIOUS
+    if client.get_model_version(name, version).tags.get(registry.PREVIOUS_VERSION) != recorded:
+        client.set_model_version_tag(name, version, registry.PREVIOUS_VERSION, recorded)
+    if alias != CHAMPION:
+        return
+    record_previous_champion(client, name, previous)
+    if client.get_registered_model(name).aliases.get(CHALLENGER) == version:  # it has won
+        client.delete_registered_model_alias(name, CHALLENGER)
+
+
+def record_previous_champion(client: MlflowClient, name: str, previous: str | None) -> None:
+    """``@previous_champion`` on the version that held ``@champion`` before it last moved (a
+    promotion or a rollback), as ``validate_challenger`` sets it."""
+    if previous and client.get_registered_model(name).aliases.get(PREVIOUS_CHAMPION) != previous:
+        client.set_registered_model_alias(name, PREVIOUS_CHAMPION, previous)
+
+
+def follow_note(alias: str) -> str:
+    """What a moved alias means for the prediction servers already running."""
+    from mlops_course.serving_tools import FOLLOW_SECONDS
+
+    return (
+        f"Running `mlops-course serve` servers of @{alias} switch within {FOLLOW_SECONDS:g} s "
+        "(POST /reload to switch at once)."
+    )

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from mlops_course.cli.args import CliError
+from mlops_course.cli.args import CliError, stage_hint
 from mlops_course.proc import stop_group
 
 if TYPE_CHECKING:
@@ -355,6 +355,51 @@ async def _send_408(send, seconds: float) -> None:
     await send({"type": "http.response.body", "body": body.encode()})
 
 
+# ----------------------------------------------------------------------------- following an alias
+FOLLOW_SECONDS = 5.0  # how often `mlops-course serve` looks for a moved alias, by default
+VERSION_HEADER = "X-Model-Version"
+
+
+def follow_alias(app, announce=print) -> None:
+    """Make ``app`` say which version answers: every HTTP response carries the header
+    ``X-Model-Version``, and ``announce`` is called with one line whenever the served model is
+    replaced (the graded app's poll or ``POST /reload`` sets ``app.state.served``)."""
+    from starlette.datastructures import State
+
+    class AnnouncingState(State):
+        def __setattr__(self, key, value):
+            old = self._state.get(key) if key == "served" else None
+            super().__setattr__(key, value)
+            if old is not None and getattr(old, "version", None) != getattr(value, "version", None):
+                where = f"@{value.alias}" if getattr(value, "alias", None) else value.model_uri
+                announce(f"{where} moved: now serving version {value.version} (was {old.version})")
+
+    app.state = AnnouncingState(dict(app.state._state))
+    app.add_middleware(ModelVersionHeader)
+
+
+class ModelVersionHeader:
+    """ASGI middleware: the ``X-Model-Version`` header on every HTTP response, read from
+    ``app.state.served`` when the request arrives (the version the handler uses)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        served = getattr(scope["app"].state, "served", None)
+        version = str(getattr(served, "version", None) or "")
+
+        async def send_with_version(message):
+            if message["type"] == "http.response.start" and version:
+                headers = [*message.get("headers", []), (b"x-model-version", version.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
 def guarded_server_config(
     app,
     *,
@@ -532,7 +577,7 @@ def load_or_explain(model_uri: str, tracking_uri: str) -> ServedModel:
             raise CommandError(
                 f"no version of {name!r} has the alias {alias!r} (or the model does not exist): "
                 f"see `mlops-course registry details {name}`, set one with "
-                f"`mlops-course registry promote`, or pass --version N."
+                f"`mlops-course registry promote`, or pass --version N.{stage_hint(alias)}"
             ) from exc
         if name:
             raise CommandError(

@@ -72,6 +72,150 @@ class CourseArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's hook: called for every parsing mistake
         raise CliError(f"{message} (see `{self.prog} --help`)")
 
+    def parse_known_args(self, args=None, namespace=None):
+        # Old habits first ("--stage Production", "monitor --plot"): a pointer to the modern
+        # form, not argparse's "unrecognized arguments" (LEGACY_OPTIONS, below).
+        tokens = list(sys.argv[1:] if args is None else args)
+        pointer = legacy_pointer(self, tokens)
+        if pointer is not None:
+            raise CliError(pointer)
+        return super().parse_known_args(tokens, namespace)
+
+
+# ----------------------------------------------------------------------------- old habits
+# Tutorials written before MLflow 2.9 use stages; the course's seed scripts used flags where
+# there are commands now. Each old form gets one line naming the modern one (exit 2 through
+# the one error path), applied by every parser before argparse sees the arguments.
+STAGE_ALIASES = {"production": "champion", "staging": "challenger", "archived": "previous_champion"}
+
+
+def stage_hint(alias: object) -> str:
+    """``" stages are now aliases: ..."`` when ``alias`` is a stage's name, else ``""``: added
+    to every "no version has the alias ..." message."""
+    modern = STAGE_ALIASES.get(str(alias or "").strip().lower())
+    if modern is None:
+        return ""
+    return f" Stages are now aliases: the {str(alias).lower()} version is usually @{modern}."
+
+
+def _modern_alias(value: str | None) -> str:
+    return STAGE_ALIASES.get(str(value or "").strip().lower(), "champion")
+
+
+def _alias_option(parser: argparse.ArgumentParser, prefix: str = "") -> str:
+    """The option of this parser that takes an alias (``--alias``, ``--champion-alias``)."""
+    for option in (f"--{prefix}alias", "--alias", "--champion-alias"):
+        if option in parser._option_string_actions:
+            return option
+    return "--alias"
+
+
+def _stage(option: str, value: str | None, parser) -> str:
+    return (
+        f"stages were replaced by aliases: use {_alias_option(parser)} {_modern_alias(value)} "
+        f"instead of {option} {value or 'STAGE'} (see `{parser.prog} --help`)"
+    )
+
+
+def _named_version(option: str, value: str | None, parser) -> str:
+    prefix = option[2:].removesuffix("version")  # "champion-", "challenger-" or ""
+    alias_option = _alias_option(parser, prefix)
+    if value and value.strip().lower() in STAGE_ALIASES:
+        return (
+            f"stages were replaced by aliases: use {alias_option} {_modern_alias(value)} instead "
+            f"of {option} {value} (see `{parser.prog} --help`)"
+        )
+    return (
+        f"{option} takes a version number such as 3; a version known by a name is an alias now: "
+        f"use {alias_option} {value} (see `{parser.prog} --help`)"
+    )
+
+
+def _not_a_number(value: str | None) -> bool:
+    return value is not None and not value.strip().isdigit()
+
+
+def _archive(option: str, value: str | None, parser) -> str:
+    return (
+        f"{option} went with stages: moving an alias leaves the old version without it, so "
+        f"there is nothing to archive; drop {option} (see `{parser.prog} --help`)"
+    )
+
+
+def _rollback(option: str, value: str | None, parser) -> str:
+    if parser.prog.endswith(" registry rollback"):
+        return f"{option} is not needed: `{parser.prog} NAME` rolls back (see its --help)"
+    return (
+        "rolling back is a command now: use `mlops-course registry rollback NAME` (moves "
+        "@champion back to the version before it; --to VERSION to choose one)"
+    )
+
+
+# {old option: (the one line, given (option, its value, the parser); applies to this value
+# (None: any); applies even when the parser has an option of that name)}
+LEGACY_OPTIONS: dict[str, tuple[Callable, Callable[[str | None], bool] | None, bool]] = {
+    "--stage": (_stage, None, False),
+    "--to-stage": (_stage, None, False),
+    "--current-stage": (_stage, None, False),
+    "--archive-existing-versions": (_archive, None, False),
+    "--archive-existing": (_archive, None, False),
+    "--rollback": (_rollback, None, False),
+    "--version": (_named_version, _not_a_number, True),
+    "--champion-version": (_named_version, _not_a_number, True),
+    "--challenger-version": (_named_version, _not_a_number, True),
+}
+
+
+def _own_tokens(parser: argparse.ArgumentParser, tokens: list[str]) -> list[str]:
+    """The arguments this parser reads itself: those before its sub-command, if any."""
+    choices = _subcommands(parser)
+    for i, token in enumerate(tokens):
+        if token in choices:
+            return tokens[:i]
+    return tokens
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+def _knows(parser: argparse.ArgumentParser, option: str) -> bool:
+    known = parser._option_string_actions
+    if option in known:
+        return True
+    return parser.allow_abbrev and any(o.startswith(option) for o in known if o.startswith("--"))
+
+
+def legacy_pointer(parser: argparse.ArgumentParser, tokens: list[str]) -> str | None:
+    """The one line for an old habit among the arguments ``parser`` reads, or None."""
+    own = _own_tokens(parser, tokens)
+    commands = _subcommands(parser)
+    for i, token in enumerate(own):
+        if not token.startswith("--"):
+            continue
+        option, eq, inline = token.partition("=")
+        following = own[i + 1] if i + 1 < len(own) else None
+        value = inline if eq else (following if following and following[0] != "-" else None)
+        if option[2:] in commands and not _knows(parser, option):
+            rest = " ".join(t for t in tokens if t != token)
+            return (
+                f"{option} is a command now: use `{parser.prog} {option[2:]}"
+                f"{' ' + rest if rest else ''}` (see `{parser.prog} {option[2:]} --help`)"
+            )
+        entry = LEGACY_OPTIONS.get(option)
+        if entry is None:
+            continue
+        pointer, applies, even_if_known = entry
+        if _knows(parser, option) and not even_if_known:
+            continue
+        if applies is not None and not applies(value):
+            continue
+        return pointer(option, value, parser)
+    return None
+
 
 def _debug() -> bool:
     return os.environ.get(DEBUG_VAR, "").strip().lower() not in ("", "0", "false", "no")

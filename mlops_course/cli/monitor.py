@@ -209,6 +209,7 @@ def run_track(args) -> int:
         raise CliError(
             f"No version of {args.model_name!r} has the alias {args.alias!r}; see "
             f"`mlops-course registry list` (registered models: {shown or 'none'})."
+            + argtypes.stage_hint(args.alias)
         ) from exc
     # MLflow prints download bars and run links: keep stdout for our own output, stderr for
     # what went wrong.
@@ -342,6 +343,23 @@ def run_check_degradation(args) -> int:
     return 1 if result["degraded"] else 0
 
 
+MIN_ROWS_PER_BIN = 5  # the usual floor for a histogram's (and chi-square's) expected counts
+
+
+def _psi_bins(values, categorical: bool) -> int:
+    """How many bins PSI gives a column (solutions/monitoring.py, 5.1): one per distinct value
+    for a categorical column or 20 values or fewer, else Sturges' rule."""
+    import math
+
+    import pandas as pd
+
+    clean = values.dropna()
+    distinct = clean.nunique()
+    if categorical or distinct <= 20 or not pd.api.types.is_numeric_dtype(clean):
+        return max(int(distinct), 1)
+    return math.ceil(math.log2(max(len(clean), 1))) + 1
+
+
 def run_drift(args) -> int:
     reference = _read_csv(args.reference, "Reference")
     current = _read_csv(args.current, "Current")
@@ -362,6 +380,8 @@ def run_drift(args) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     table["psi"] = [monitoring.psi(reference[c], current[c]) for c in table["column"]]
+    bins = {c: _psi_bins(reference[c], c in args.categorical) for c in table["column"]}
+    table["psi_reliable"] = [len(reference) / bins[c] >= MIN_ROWS_PER_BIN for c in table["column"]]
     verdict = {
         "dataset_drift": table.attrs["dataset_drift"],
         "drift_share": table.attrs["drift_share"],
@@ -373,6 +393,18 @@ def run_drift(args) -> int:
             f"Drift of {args.current} against {args.reference} ({len(reference)} reference rows)",
             table,
         )
+        unreliable = [
+            c for c, ok in zip(table["column"], table["psi_reliable"], strict=True) if not ok
+        ]
+        if unreliable:
+            shown = ", ".join(f"{c} ({bins[c]} bins)" for c in unreliable[:5])
+            more = f" and {len(unreliable) - 5} more" if len(unreliable) > 5 else ""
+            print(
+                f"Note: PSI is unreliable on {len(reference)} reference rows for {shown}{more}: "
+                f"fewer than {MIN_ROWS_PER_BIN} rows per bin (20 or fewer distinct values take "
+                "one bin each), so one row moves it a lot; trust the test's verdict, or use a "
+                "larger reference."
+            )
         word = "DATASET DRIFT" if verdict["dataset_drift"] else "no dataset drift"
         print(f"{int(table['drift'].sum())} of {len(table)} columns drift -> {word}")
     return 1 if verdict["dataset_drift"] else 0

@@ -4,7 +4,8 @@ The reference registry tool: changes are made by the graded functions of the ``s
 target (``solutions/registry.py``); listing and input checks by
 :mod:`mlops_course.registry_tools`. Bad input prints one line saying what exists and what to
 run, exits 2, and changes nothing (the CLI's one error path: :mod:`mlops_course.cli.args`).
-Commands that move an alias ask for confirmation unless ``--yes``.
+Commands that move an alias ask for confirmation unless ``--yes`` (without a terminal they
+refuse: exit 2); promoting a version whose latest validation said not to warns first.
 """
 
 from __future__ import annotations
@@ -108,12 +109,32 @@ def _console():
 def _confirm(args, question: str) -> bool:
     if getattr(args, "yes", False):
         return True
+    if not sys.stdin or not sys.stdin.isatty():  # a script, a pipe, CI: never wait, never assume
+        raise RegistryInputError(f"{question} Not asked: no terminal; pass --yes to confirm.")
     try:
         answer = input(f"{question} [y/N] ")
-    except (EOFError, OSError):  # no terminal (a script, a pipe): never assume yes
+    except (EOFError, OSError):
         print("\nNo answer: pass --yes to confirm when not interactive.", file=sys.stderr)
         return False
     return answer.strip().lower() in ("y", "yes")
+
+
+def _warned(client, name: str, version: str, question: str) -> tuple[str, str | None]:
+    """The question to ask before promoting ``version``, led by the warning of its latest
+    validation when that said not to promote."""
+    from mlops_course import registry_tools as rt
+
+    warning = rt.validation_warning(client, name, version)
+    if warning:
+        print(f"Warning: {warning}", file=sys.stderr)
+        question = f"{warning} {question}"
+    return question, warning
+
+
+def _promoted(client, name: str, version: str, previous: str | None, alias: str) -> None:
+    from mlops_course import registry_tools as rt
+
+    rt.record_promotion(client, name, version, previous, alias=alias)
 
 
 def _cancelled() -> int:
@@ -249,6 +270,7 @@ def run_register(args) -> int:
         previous = solutions.promote_to_alias(
             name, version, alias=alias, reason=f"registered with {PROG} register --alias"
         )
+        _promoted(client, name, version, previous, alias)
     payload = {"name": name, "version": version, "alias": alias, "previous": previous}
 
     def render(console):
@@ -258,6 +280,7 @@ def run_register(args) -> int:
         if alias:
             was = f" (was v{previous})" if previous else ""
             console.print(f"@{alias} → v{version}{was}")
+            console.print(rt.follow_note(alias))
 
     return _emit(args, payload, render)
 
@@ -278,15 +301,20 @@ def run_promote(args) -> int:
             lambda c: c.print(f"v{version} already holds @{alias}: nothing changed."),
         )
     was = f"v{holder}" if holder else "no version"
-    if not _confirm(args, f"Move @{alias} of {name} from {was} to v{version}?"):
+    question, warning = _warned(
+        client, name, version, f"Move @{alias} of {name} from {was} to v{version}?"
+    )
+    if not _confirm(args, question):
         return _cancelled()
     previous = _solutions().promote_to_alias(name, version, alias=alias, reason=args.reason)
+    _promoted(client, name, version, previous, alias)
     payload = {"name": name, "alias": alias, "version": version, "previous": previous}
-    return _emit(
-        args,
-        {**payload, "changed": True},
-        lambda c: c.print(f"@{alias} → v{version} (was {f'v{previous}' if previous else 'unset'})"),
-    )
+
+    def render(console):
+        console.print(f"@{alias} → v{version} (was {f'v{previous}' if previous else 'unset'})")
+        console.print(rt.follow_note(alias))
+
+    return _emit(args, {**payload, "changed": True, "warning": warning}, render)
 
 
 def run_auto_promote(args) -> int:
@@ -302,8 +330,10 @@ def run_auto_promote(args) -> int:
         f"Promote v{version} of {name} to @{alias} if {args.metric}={value:.4g} {op} "
         f"{args.threshold:g} and beats the current holder?"
     )
+    question, warning = _warned(client, name, version, question)
     if not _confirm(args, question):
         return _cancelled()
+    before = client.get_registered_model(name).aliases.get(alias)
     promoted = _solutions().auto_promote(
         name,
         version,
@@ -313,6 +343,8 @@ def run_auto_promote(args) -> int:
         greater_is_better=not args.lower_is_better,
     )
     now = client.get_registered_model(name).aliases.get(alias)
+    if promoted:
+        _promoted(client, name, version, before, alias)
     payload = {
         "name": name,
         "version": version,
@@ -322,12 +354,14 @@ def run_auto_promote(args) -> int:
         "threshold": args.threshold,
         "promoted": promoted,
         "holder": now,
+        "warning": warning,
     }
 
     def render(console):
         if promoted:
             reason = client.get_model_version(name, version).tags.get("promotion_reason", "")
             console.print(f"[green]Promoted[/]: @{alias} → v{version} ({reason})")
+            console.print(rt.follow_note(alias))
         else:
             console.print(
                 f"[yellow]Not promoted[/]: {args.metric}={value:.4g} does not meet {op} "
@@ -389,6 +423,7 @@ def run_rollback(args) -> int:
         raise RegistryInputError(
             f"No version of {name!r} has the alias @{alias} (aliases: {held}); nothing to roll "
             f"back. Promote one with `{PROG} promote {name} VERSION --alias {alias}`."
+            + argtypes.stage_hint(alias)
         )
     if args.to_version is not None:
         target = rt.check_version(client, name, args.to_version)
@@ -409,5 +444,12 @@ def run_rollback(args) -> int:
     if not _confirm(args, f"Roll back @{alias} of {name} from v{current} to v{target}?"):
         return _cancelled()
     now = _solutions().rollback(name, alias=alias, to_version=target, reason=args.reason)
+    if alias == rt.CHAMPION:
+        rt.record_previous_champion(client, name, current)
     payload = {"name": name, "alias": alias, "version": now, "previous": current, "changed": True}
-    return _emit(args, payload, lambda c: c.print(f"@{alias} → v{now} (was v{current})"))
+
+    def render(console):
+        console.print(f"@{alias} → v{now} (was v{current})")
+        console.print(rt.follow_note(alias))
+
+    return _emit(args, payload, render)

@@ -6,7 +6,12 @@ from mlops_course.cli import args as argtypes
 
 
 def register(sub) -> None:
-    from mlops_course.serving_tools import BODY_TIMEOUT, HEADER_TIMEOUT, add_model_arguments
+    from mlops_course.serving_tools import (
+        BODY_TIMEOUT,
+        FOLLOW_SECONDS,
+        HEADER_TIMEOUT,
+        add_model_arguments,
+    )
 
     p = sub.add_parser(
         "serve",
@@ -33,11 +38,17 @@ def register(sub) -> None:
         default=1_000_000,
         help="largest request body",
     )
-    p.add_argument(
+    follow = p.add_mutually_exclusive_group()
+    follow.add_argument(
         "--poll-seconds",
         type=argtypes.positive_float,
-        default=None,
-        help="look for a moved alias this often (default: only on POST /reload)",
+        default=FOLLOW_SECONDS,
+        help=f"look for a moved alias this often (default {FOLLOW_SECONDS:g} seconds)",
+    )
+    follow.add_argument(
+        "--no-follow",
+        action="store_true",
+        help="keep the version loaded at start, even when its alias moves (POST /reload moves)",
     )
     p.add_argument(
         "--header-timeout",
@@ -59,6 +70,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from mlops_course import target
     from mlops_course.serving_tools import (
+        VERSION_HEADER,
+        follow_alias,
         free_port,
         guarded_server_config,
         load_or_explain,
@@ -80,16 +93,27 @@ def run(args) -> int:
     import uvicorn
 
     serving = target.load("serving", "solutions")
+    poll = None if args.no_follow else args.poll_seconds
     app = serving.create_app(
         model_uri,
         tracking_uri=tracking_uri,
         batch_limit=args.batch_limit,
         max_body_bytes=args.max_body_bytes,
-        poll_seconds=args.poll_seconds,
+        poll_seconds=poll,
     )
+    follow_alias(app, lambda line: print(line, flush=True))
     served = app.state.served
     base = f"http://{args.host}:{port}"
     print(f"Serving {model_uri} (version {served.version}) at {base}", flush=True)
+    if served.alias and poll:
+        print(
+            f"  follows @{served.alias}: a moved alias is served within {poll:g} s "
+            f"(--no-follow to keep version {served.version}); each answer says its version "
+            f"(model_version, header {VERSION_HEADER})",
+            flush=True,
+        )
+    elif served.alias:
+        print(f"  keeps version {served.version}: POST {base}/reload to follow @{served.alias}")
     print(f"  try: curl {base}/model/info   ·   API docs: {base}/docs", flush=True)
     config = guarded_server_config(
         app,

@@ -117,6 +117,21 @@ def _check_model(client, name: str) -> None:
         ) from exc
 
 
+def _check_stage_aliases(client, args) -> None:
+    """``--champion-alias Production`` from an old tutorial: without this, no version holding
+    it would read as "no champion yet" and the challenger would be compared with nothing."""
+    aliases = client.get_registered_model(args.model_name).aliases
+    for option, alias in (
+        ("--champion-alias", args.champion_alias),
+        ("--challenger-alias", args.challenger_alias),
+    ):
+        if alias and argtypes.stage_hint(alias) and alias not in aliases:
+            raise CliError(
+                f"No version of {args.model_name!r} has the alias {alias!r} ({option})."
+                + argtypes.stage_hint(alias)
+            )
+
+
 def run(args) -> int:
     X_test, y_test, source = _test_data(args)
 
@@ -131,6 +146,7 @@ def run(args) -> int:
     mlflow.set_tracking_uri(uri)
     validation = target.load("validation", "solutions")
     _check_model(MlflowClient(uri), args.model_name)
+    _check_stage_aliases(MlflowClient(uri), args)
     # MLflow prints run links to stdout: keep stdout for the report (and --json) alone.
     with contextlib.redirect_stdout(sys.stderr):
         result = validation.validate_challenger(
@@ -147,6 +163,16 @@ def run(args) -> int:
             tracking_uri=uri,
         )
 
+    if result.promoted:  # the record every promotion path leaves (registry rollback reads it)
+        from mlops_course import registry_tools
+
+        registry_tools.record_promotion(
+            MlflowClient(uri),
+            args.model_name,
+            result.challenger_version,
+            result.champion_version,
+            alias=args.champion_alias or "champion",
+        )
     saved = _save_plots(validation, result, args.save_plots) if args.save_plots else []
     if args.json:
         print(json.dumps(_summary(validation, result, source, saved), indent=2, default=str))
@@ -246,6 +272,9 @@ def _print(validation, result, source: str, saved: list[str], *, auto_promote: b
                 else ""
             )
         )
+        from mlops_course import registry_tools
+
+        console.print(registry_tools.follow_note("champion"))
     elif rec.promote and not auto_promote:
         console.print("Not promoted: the rules allow it; rerun with --auto-promote to do it.")
     else:

@@ -7,6 +7,7 @@ import uuid
 
 import mlflow
 import mlflow.sklearn
+import pandas as pd
 import pytest
 import sklearn
 from mlflow import MlflowClient
@@ -75,6 +76,31 @@ def test_drift_command_matches_the_solution(tmp_path, capsys, stream):
     assert {"method", "score", "threshold", "psi"} <= set(out["columns"][0])
     assert main(args[:-1] + ["--current", str(stable)]) == 0
     assert "columns drift" in capsys.readouterr().out
+
+
+def test_drift_says_when_psi_is_unreliable_on_few_rows(tmp_path, capsys):
+    """A 38-row reference whose column has 20 distinct values gets one bin per value: PSI
+    swings on a row or two, and the output says so (a large reference gets no note)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    small = pd.DataFrame({"x": np.arange(38) % 20, "y": rng.normal(size=38)})
+    current = pd.DataFrame({"x": rng.integers(0, 20, 38), "y": rng.normal(size=38)})
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    small.to_csv(ref, index=False)
+    current.to_csv(cur, index=False)
+    argv = ["monitor", "drift", "--reference", str(ref), "--current", str(cur)]
+    main(argv)
+    out = capsys.readouterr().out
+    assert "Note: PSI is unreliable on 38 reference rows for x (20 bins)" in out, out
+    main([*argv, "--json"])
+    columns = {c["column"]: c for c in json.loads(capsys.readouterr().out)["columns"]}
+    assert columns["x"]["psi_reliable"] is False
+
+    big = pd.DataFrame({"x": rng.integers(0, 20, 2000), "y": rng.normal(size=2000)})
+    big.to_csv(ref, index=False)
+    main(argv)
+    assert "unreliable" not in capsys.readouterr().out
 
 
 def test_drift_command_bad_input(tmp_path, capsys, stream):

@@ -139,26 +139,91 @@ def test_promote_asks_first_and_changes_nothing_on_no(client, make_model, monkey
     name = make_model([{"accuracy": 0.8}, {"accuracy": 0.9}])
     client.set_registered_model_alias(name, "champion", "1")
     before = snapshot(client, name)
+    monkeypatch.setattr(sys, "stdin", type("TTY", (), {"isatty": lambda self: True})())
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     assert main(["registry", "promote", name, "2"]) == 1
     assert snapshot(client, name) == before
     monkeypatch.setattr("builtins.input", lambda prompt: "y")
     assert main(["registry", "promote", name, "2", "--reason", "better"]) == 0
-    assert dict(client.get_registered_model(name).aliases) == {"champion": "2"}
+    assert dict(client.get_registered_model(name).aliases) == {
+        "champion": "2",
+        "previous_champion": "1",
+    }
     tags = client.get_model_version(name, "2").tags
     assert tags["previous_version"] == "1" and tags["promotion_reason"] == "better"
     capsys.readouterr()
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["promote", "{name}", "1"],
+        ["auto-promote", "{name}", "1", "--metric", "accuracy", "--threshold", "0.5"],
+        ["rollback", "{name}", "--to", "1"],
+    ],
+    ids=["promote", "auto-promote", "rollback"],
+)
+def test_without_a_terminal_a_question_is_refused_not_waited_on(argv, client, make_model, capsys):
+    name = make_model([{"accuracy": 0.8}, {"accuracy": 0.9}])
+    client.set_registered_model_alias(name, "champion", "2")
+    before = snapshot(client, name)
+    capsys.readouterr()  # MLflow's "Waiting ... for model version" lines
+    with open(os.devnull) as no_terminal, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdin", no_terminal)
+        mp.setattr("builtins.input", lambda prompt: pytest.fail("asked without a terminal"))
+        code = main(["registry", *[a.format(name=name) for a in argv]])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", (out, err)
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("error: ") and "no terminal; pass --yes" in err
+    assert snapshot(client, name) == before
+
+
 def test_promote_without_a_terminal_needs_yes(client, make_model, capsys):
     name = make_model([{"accuracy": 0.8}])
-    assert main(["registry", "promote", name, "1"]) == 1  # pytest's stdin cannot be read
+    assert main(["registry", "promote", name, "1"]) == 2  # pytest's stdin is no terminal
     assert "--yes" in capsys.readouterr().err
     assert dict(client.get_registered_model(name).aliases) == {}
     assert main(["registry", "promote", name, "1", "--yes", "--json"]) == 0
     assert as_json(capsys)["changed"] is True
     assert main(["registry", "promote", name, "1", "--yes", "--json"]) == 0
     assert as_json(capsys)["changed"] is False
+
+
+def test_every_promotion_records_the_previous_champion_the_same_way(client, make_model, capsys):
+    """promote, register --alias and auto-promote leave what validate leaves: previous_version
+    on the new champion, @previous_champion on the old one, no @challenger on the winner."""
+    name = make_model([{"accuracy": 0.8}, {"accuracy": 0.9}, {"accuracy": 0.95}])
+    assert main(["registry", "promote", name, "1", "--yes"]) == 0
+    capsys.readouterr()
+    client.set_registered_model_alias(name, "challenger", "2")
+    assert main(["registry", "promote", name, "2", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "@champion → v2 (was v1)" in out
+    assert "servers of @champion switch within 5 s" in out
+    assert dict(client.get_registered_model(name).aliases) == {
+        "champion": "2",
+        "previous_champion": "1",
+    }
+    assert client.get_model_version(name, "2").tags["previous_version"] == "1"
+
+    base = ["--metric", "accuracy", "--threshold", "0.5", "--yes", "--json"]
+    assert main(["registry", "auto-promote", name, "3", *base]) == 0
+    assert as_json(capsys)["promoted"] is True
+    assert dict(client.get_registered_model(name).aliases) == {
+        "champion": "3",
+        "previous_champion": "2",
+    }
+
+    run = client.get_run(client.get_model_version(name, "1").run_id)
+    argv = ["registry", "register", "--run-id", run.info.run_id, "--name", name]
+    assert main([*argv, "--alias", "champion", "--yes", "--json"]) == 0
+    new = as_json(capsys)["version"]
+    assert dict(client.get_registered_model(name).aliases) == {
+        "champion": new,
+        "previous_champion": "3",
+    }
+    assert client.get_model_version(name, new).tags["previous_version"] == "3"
 
 
 def test_auto_promote_and_rollback(client, make_model, capsys):
@@ -173,10 +238,17 @@ def test_auto_promote_and_rollback(client, make_model, capsys):
 
     assert main(["registry", "rollback", name, "--yes", "--json"]) == 0
     assert as_json(capsys)["version"] == "1"
-    assert dict(client.get_registered_model(name).aliases) == {"champion": "1"}
+    # The version rolled back from is the previous champion now.
+    assert dict(client.get_registered_model(name).aliases) == {
+        "champion": "1",
+        "previous_champion": "3",
+    }
     assert client.get_model_version(name, "3").tags["rolled_back_by"] == naming.student()
     assert main(["registry", "rollback", name, "--to", "2", "--yes"]) == 0
-    assert dict(client.get_registered_model(name).aliases) == {"champion": "2"}
+    assert dict(client.get_registered_model(name).aliases) == {
+        "champion": "2",
+        "previous_champion": "1",
+    }
     capsys.readouterr()
 
 

@@ -28,13 +28,12 @@ from mlops_course import cli, data, naming
 from mlops_course.serving_tools import free_port, venv_env
 
 
-@pytest.fixture(scope="module")
-def registered(mlflow_tracking_uri):
+def log_iris(name: str, *, max_iter: int = 500) -> LogisticRegression:
+    """Fit a logistic regression on iris and register it as the next version of ``name``."""
     X, y = data.load_classification("iris")
-    model = LogisticRegression(max_iter=500).fit(X, y)
-    name = naming.model_name(f"test-cli-serve-{uuid.uuid4().hex[:8]}")
+    model = LogisticRegression(max_iter=max_iter).fit(X, y)
     mlflow.set_experiment(f"{naming.student()}/tests/cli-serve")
-    with mlflow.start_run() as run:
+    with mlflow.start_run():
         mlflow.sklearn.log_model(
             model,
             name="model",
@@ -43,8 +42,48 @@ def registered(mlflow_tracking_uri):
             pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
             registered_model_name=name,
         )
+    return model
+
+
+@contextlib.contextmanager
+def serving(uri: str, *args: str):
+    """A real ``mlops-course serve`` process with ``args``, healthy: yields (url, process).
+    Stopped by its process group afterwards; its log must hold no traceback."""
+    port = free_port()
+    exe = Path(sys.executable).parent / "mlops-course"
+    proc = subprocess.Popen(
+        [str(exe), "serve", *args, "--port", str(port)],
+        env=venv_env(uri),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "mlops-course serve did not start"
+            time.sleep(0.2)
+        yield url, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    proc.log = proc.stdout.read().decode()
+    assert "Traceback" not in proc.log and "Exception in ASGI application" not in proc.log, proc.log
+
+
+@pytest.fixture(scope="module")
+def registered(mlflow_tracking_uri):
+    X, _ = data.load_classification("iris")
+    name = naming.model_name(f"test-cli-serve-{uuid.uuid4().hex[:8]}")
+    model = log_iris(name)
+    run_id = MlflowClient().get_model_version(name, "1").run_id
     MlflowClient().set_registered_model_alias(name, "champion", "1")
-    return type("Reg", (), {"name": name, "model": model, "X": X, "run_id": run.info.run_id})
+    return type("Reg", (), {"name": name, "model": model, "X": X, "run_id": run_id})
 
 
 def test_realtime_predict_one_row(registered, capsys):
@@ -107,7 +146,7 @@ def test_realtime_interactive_explains_bad_lines(registered, capsys, monkeypatch
         (["--alias", "nope"], "alias 'nope'"),
         ([], "--model-name"),
         (["--run-id", "abc"], "not both"),
-        (["--version", "x"], "must be a number"),
+        (["--version", "x"], "--version takes a version number"),
     ],
     ids=["unknown-model", "unknown-alias", "no-model", "both", "bad-version"],
 )
@@ -250,28 +289,9 @@ def closed_after(sock: socket.socket, limit: float = 15.0) -> tuple[float, bytes
 
 
 def test_serve_answers_over_http_and_drops_slow_senders(registered, mlflow_tracking_uri):
-    port = free_port()
-    exe = Path(sys.executable).parent / "mlops-course"
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--model-name", registered.name, "--port", str(port)]
-        + ["--header-timeout", "1", "--body-timeout", "1"],
-        env=venv_env(mlflow_tracking_uri),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "mlops-course serve did not start"
-            time.sleep(0.2)
+    timeouts = ["--header-timeout", "1", "--body-timeout", "1"]
+    with serving(mlflow_tracking_uri, "--model-name", registered.name, *timeouts) as (url, proc):
+        port = int(url.rsplit(":", 1)[1])
         answer = httpx.post(f"{url}/predict", json={"features": [6.0, 3.0, 5.0, 2.0]}).json()
         assert answer["prediction"] == 2 and answer["model_version"] == "1"
         assert httpx.get(f"{url}/model/info").json()["name"] == registered.name
@@ -309,8 +329,32 @@ def test_serve_answers_over_http_and_drops_slow_senders(registered, mlflow_track
         # And the server still answers everyone else.
         assert httpx.get(f"{url}/health").status_code == 200
         assert proc.poll() is None
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    log = proc.stdout.read().decode()
-    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
+
+
+def test_serve_follows_its_alias_by_default(mlflow_tracking_uri, capsys):
+    """After `registry promote`, a running `serve` answers with the new version within
+    FOLLOW_SECONDS, without POST /reload, and says which version answered."""
+    from mlops_course.serving_tools import FOLLOW_SECONDS
+
+    X, _ = data.load_classification("iris")
+    name = naming.model_name(f"test-cli-follow-{uuid.uuid4().hex[:8]}")
+    log_iris(name, max_iter=500)
+    log_iris(name, max_iter=50)
+    MlflowClient().set_registered_model_alias(name, "champion", "1")
+    row = {"features": [6.0, 3.0, 5.0, 2.0]}
+    with serving(mlflow_tracking_uri, "--model-name", name) as (url, proc):
+        answer = httpx.post(f"{url}/predict", json=row)
+        assert answer.json()["model_version"] == "1" and answer.headers["x-model-version"] == "1"
+
+        assert cli.main(["registry", "promote", name, "2", "--yes"]) == 0
+        assert f"switch within {FOLLOW_SECONDS:g} s" in capsys.readouterr().out
+        moved = time.monotonic()
+        while httpx.post(f"{url}/predict", json=row).json()["model_version"] != "2":
+            assert time.monotonic() - moved < FOLLOW_SECONDS + 5, "serve did not follow @champion"
+            time.sleep(0.25)
+        answer = httpx.post(
+            f"{url}/invocations", json={"dataframe_records": X.head(1).to_dict("records")}
+        )
+        assert answer.status_code == 200 and answer.headers["x-model-version"] == "2"
+    assert "follows @champion" in proc.log, proc.log
+    assert "@champion moved: now serving version 2 (was 1)" in proc.log, proc.log

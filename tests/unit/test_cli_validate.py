@@ -7,6 +7,7 @@ own API, so the tests do not depend on module 02.
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 
 import mlflow
@@ -104,9 +105,15 @@ def test_dry_run_then_auto_promote(make_model, client, experiment, capsys, tmp_p
     ]
     assert run_count(client, experiment) == 2
 
+    # The promotion left what `registry promote` leaves: `registry rollback` needs no --to.
+    assert client.get_model_version(name, strong).tags["previous_version"] == weak
+    assert main(["registry", "rollback", name, "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == weak
+    assert aliases(client, name)["champion"] == weak
+
 
 def test_worse_challenger_from_a_csv_is_not_promoted(
-    make_model, client, cancer, experiment, capsys, tmp_path
+    make_model, client, cancer, experiment, capsys, tmp_path, monkeypatch
 ):
     name, (weak, strong) = make_model("weak", "strong")
     client.set_registered_model_alias(name, "champion", strong)
@@ -119,6 +126,19 @@ def test_worse_challenger_from_a_csv_is_not_promoted(
     out = capsys.readouterr().out
     assert "keep_champion" in out and "Not promoted" in out
     assert aliases(client, name) == {"champion": strong}
+
+    # Promoting it by hand anyway: a warning, and a question that says why.
+    asked = []
+    monkeypatch.setattr(sys, "stdin", type("TTY", (), {"isatty": lambda self: True})())
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "n")
+    assert main(["registry", "promote", name, weak]) == 1
+    err = capsys.readouterr().err
+    assert "Warning:" in err and "'keep_champion'" in err
+    assert "keep_champion" in asked[0] and asked[0].endswith("[y/N] ")
+    assert aliases(client, name) == {"champion": strong}
+    assert main(["registry", "promote", name, weak, "--yes", "--json"]) == 0
+    assert "keep_champion" in json.loads(capsys.readouterr().out)["warning"]
+    assert aliases(client, name) == {"champion": weak, "previous_champion": strong}
 
 
 def test_first_model_is_promoted_with_a_note(make_model, client, experiment, capsys):
