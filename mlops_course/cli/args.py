@@ -217,6 +217,12 @@ def legacy_pointer(parser: argparse.ArgumentParser, tokens: list[str]) -> str | 
     return None
 
 
+def no_artifact_progress_bars() -> None:
+    """MLflow draws a tqdm bar per model download: a command shows its own progress (or none),
+    not stray bars. Respects a value the user set."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
 def _debug() -> bool:
     return os.environ.get(DEBUG_VAR, "").strip().lower() not in ("", "0", "false", "no")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -213,7 +212,7 @@ def run_track(args) -> int:
         ) from exc
     # MLflow prints download bars and run links: keep stdout for our own output, stderr for
     # what went wrong.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    argtypes.no_artifact_progress_bars()
     with contextlib.redirect_stdout(sys.stderr):
         model = mlflow.pyfunc.load_model(f"models:/{args.model_name}@{args.alias}")
     name = _experiment(args)

@@ -63,6 +63,7 @@ def run_batch(args) -> int:
     )
 
     console = Console(stderr=args.json)
+    argtypes.no_artifact_progress_bars()  # one progress bar for the work, none per download
     model_uri = model_uri_from_args(args)
     if args.output.resolve() == args.input.resolve():
         raise argtypes.CliError("--output must differ from --input.")
@@ -163,12 +164,30 @@ def _print_batch(console, summary: dict, args) -> None:
         table.add_row(str(label), f"{count:,}", f"{count / max(rows, 1):.1%}")
     console.print(table)
     if args.show_sample:
-        import pandas as pd
-
-        sample = pd.read_csv(args.output, nrows=args.show_sample)
-        console.print(sample.to_string(index=False))
+        _print_sample(console, args.output, args.show_sample)
     if summary.get("run_id"):
         console.print(f"Logged as run {summary['run_id']}.")
+
+
+def _print_sample(console, output, rows: int) -> None:
+    """The first ``rows`` rows of ``output``, the prediction first, in as many columns as the
+    console's width holds (80 when it is no terminal): a line never wraps."""
+    import pandas as pd
+
+    sample = pd.read_csv(output, nrows=rows)
+    first = [c for c in ("prediction", "model_version") if c in sample.columns]
+    order = first + [c for c in sample.columns if c not in first]
+    shown = order[:1]
+    for column in order[1:]:
+        if len(sample[[*shown, column]].to_string(index=False).splitlines()[0]) > console.width:
+            break
+        shown.append(column)
+    # Plain text, as pandas laid it out (rich would re-wrap or crop it).
+    print(f"Sample: the first {len(sample)} rows", file=console.file)
+    print(sample[shown].to_string(index=False), file=console.file)
+    hidden = len(order) - len(shown)
+    if hidden:
+        print(f"(+{hidden} more column(s), in {Path(output).name})", file=console.file)
 
 
 # ----------------------------------------------------------------------------- realtime

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -141,7 +140,7 @@ def run(args) -> int:
     from mlops_course import server, target
 
     # A progress bar per model download is noise in a report.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    argtypes.no_artifact_progress_bars()
     uri = server.ensure_server().uri
     mlflow.set_tracking_uri(uri)
     validation = target.load("validation", "solutions")

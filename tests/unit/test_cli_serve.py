@@ -185,6 +185,41 @@ def test_batch_pretty_output_and_sample(registered, tmp_path, capsys):
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "Prediction distribution" in out and "40 predictions" in out
+    # The sample never wraps at 80 columns: the prediction first, the rest as they fit.
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    sample = out[out.index("Sample: the first 2 rows") :].splitlines()
+    assert sample[1].split()[0] == "prediction" and len(sample[2].split()) >= 2, sample
+    assert len(sample) == 5 and "more column(s), in out.csv" in sample[-1], sample
+
+
+def test_batch_at_a_terminal_shows_one_progress_bar(registered, mlflow_tracking_uri, tmp_path):
+    """At a terminal, the work's own bar and nothing else: no MLflow download bar."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pd.concat([registered.X] * 20).to_csv(tmp_path / "in.csv", index=False)
+    exe = Path(sys.executable).parent / "mlops-course"
+    argv = [
+        str(exe), "predict", "batch", "--model-name", registered.name,
+        "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.csv"),
+    ]  # fmt: skip
+    leader, follower = pty.openpty()  # a terminal of 24 x 80 (tqdm draws nothing at width 0)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        argv, env=venv_env(mlflow_tracking_uri), stdout=subprocess.PIPE, stderr=follower
+    )
+    os.close(follower)
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the process closes its end
+        while chunk := os.read(leader, 4096):
+            seen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    bars = seen.decode(errors="replace")
+    assert "reading" in bars and "Downloading" not in bars, bars
+    assert "Wrote 3,000 predictions" in proc.stdout.read().decode()
 
 
 def test_batch_errors(registered, tmp_path, capsys):
