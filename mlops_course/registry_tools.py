@@ -114,6 +114,7 @@ def model_details(client: MlflowClient, name: str) -> dict:
         "description": model.description or "",
         "tags": dict(model.tags),
         "aliases": dict(sorted(model.aliases.items())),
+        "validations": validation_history(client, model.name),
         "versions": [
             {
                 "version": v.version,
@@ -127,6 +128,49 @@ def model_details(client: MlflowClient, name: str) -> dict:
             for v in versions
         ],
     }
+
+
+VALIDATIONS_SHOWN = 20
+
+
+def validation_history(client: MlflowClient, name: str, limit: int = VALIDATIONS_SHOWN) -> list:
+    """The validation runs of ``name``, newest first: each validation writes one run (the
+    tags on the versions point at the latest only, the runs keep the whole history). Read from
+    the learner's own experiments (``<student>/...``, where ``validate`` writes), not from
+    grading runs."""
+    from mlops_course import naming
+
+    prefix = f"{naming.student()}/"
+    experiments = [
+        e
+        for e in _paged(
+            client.search_experiments, filter_string=f"name LIKE '{_like_prefix(prefix)}'"
+        )
+        if e.name.startswith(prefix) and not e.name.startswith(f"{prefix}grading/")
+    ]
+    ids = {e.experiment_id: e.name for e in experiments}
+    runs = []
+    for start in range(0, len(ids), 100):  # the server takes at most 100 experiments at once
+        runs += client.search_runs(
+            list(ids)[start : start + 100],
+            f"params.model_name = '{quote(name)}' and tags.decision != ''",
+            order_by=["attributes.start_time DESC"],
+            max_results=limit,
+        )
+    runs.sort(key=lambda r: r.info.start_time or 0, reverse=True)
+    return [
+        {
+            "run_id": r.info.run_id,
+            "experiment": ids.get(r.info.experiment_id, r.info.experiment_id),
+            "when": _when(r.info.start_time),
+            "challenger_version": r.data.params.get("challenger_version"),
+            "champion_version": r.data.params.get("champion_version"),
+            "decision": r.data.tags.get("decision"),
+            "promoted": r.data.tags.get("promoted") == "true",
+            "mcnemar_pvalue": r.data.metrics.get("mcnemar_pvalue"),
+        }
+        for r in runs[:limit]
+    ]
 
 
 # ----------------------------------------------------------------------------- validation

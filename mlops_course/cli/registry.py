@@ -229,8 +229,34 @@ def run_details(args) -> int:
                 v["description"][:40],
             )
         console.print(table)
+        _render_validations(console, info["validations"])
 
     return _emit(args, info, render)
+
+
+def _render_validations(console, validations: list[dict]) -> None:
+    """Every validation of the model, newest first (the versions' validation_* tags name only
+    the latest)."""
+    from rich.table import Table
+
+    if not validations:
+        console.print("No validation yet: `mlops-course validate --model-name NAME` adds one.")
+        return
+    table = Table(title=f"Validations, newest first ({len(validations)} shown)")
+    for column in ("when (UTC)", "challenger", "champion", "decision", "p", "promoted", "run id"):
+        table.add_column(column)
+    for v in validations:
+        pvalue = v["mcnemar_pvalue"]
+        table.add_row(
+            v["when"],
+            f"v{v['challenger_version']}",
+            "none" if v["champion_version"] in (None, "none") else f"v{v['champion_version']}",
+            v["decision"] or "",
+            "" if pvalue is None else f"{pvalue:.3g}",
+            "yes" if v["promoted"] else "no",
+            v["run_id"],
+        )
+    console.print(table)
 
 
 def _parse_tags(pairs: list[str]) -> dict[str, str]:
