@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import dataclasses
 import json
 import os
 import socket
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -358,29 +361,48 @@ async def _send_408(send, seconds: float) -> None:
 # ----------------------------------------------------------------------------- following an alias
 FOLLOW_SECONDS = 5.0  # how often `mlops-course serve` looks for a moved alias, by default
 VERSION_HEADER = "X-Model-Version"
+REQUEST_ID_HEADER = "X-Request-ID"
+# The request being answered, for the prediction log (set by the middleware below).
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
-def follow_alias(app, announce=print) -> None:
-    """Make ``app`` say which version answers: every HTTP response carries the header
-    ``X-Model-Version``, and ``announce`` is called with one line whenever the served model is
-    replaced (the graded app's poll or ``POST /reload`` sets ``app.state.served``)."""
+def follow_alias(app, announce=print, *, log: PredictionLog | None = None) -> None:
+    """Make ``app`` say which version answers, and optionally keep what it answered.
+
+    Every HTTP response carries ``X-Model-Version`` and ``X-Request-ID`` (the client's, or a
+    new one); ``announce`` is called with one line whenever the served model is replaced (the
+    graded app's poll or ``POST /reload`` sets ``app.state.served``); with ``log``, every row
+    a model predicts is appended to it, with the time, the version and the request id.
+    """
     from starlette.datastructures import State
+
+    def logged(served):
+        if log is None or served is None:
+            return served
+        return dataclasses.replace(served, pyfunc=_LoggedPredictions(served.pyfunc, served, log))
 
     class AnnouncingState(State):
         def __setattr__(self, key, value):
             old = self._state.get(key) if key == "served" else None
+            if key == "served":
+                value = logged(value)
             super().__setattr__(key, value)
             if old is not None and getattr(old, "version", None) != getattr(value, "version", None):
                 where = f"@{value.alias}" if getattr(value, "alias", None) else value.model_uri
                 announce(f"{where} moved: now serving version {value.version} (was {old.version})")
 
-    app.state = AnnouncingState(dict(app.state._state))
+    state = dict(app.state._state)
+    app.state = AnnouncingState()
+    for key, value in state.items():
+        setattr(app.state, key, value)
     app.add_middleware(ModelVersionHeader)
 
 
 class ModelVersionHeader:
     """ASGI middleware: the ``X-Model-Version`` header on every HTTP response, read from
-    ``app.state.served`` when the request arrives (the version the handler uses)."""
+    ``app.state.served`` when the request arrives (the version the handler uses), and the
+    ``X-Request-ID`` (the client's when it sent one, else a new one), which the prediction log
+    records."""
 
     def __init__(self, app):
         self.app = app
@@ -390,14 +412,113 @@ class ModelVersionHeader:
             return await self.app(scope, receive, send)
         served = getattr(scope["app"].state, "served", None)
         version = str(getattr(served, "version", None) or "")
+        sent = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.lower().encode(), b"")
+        request_id = sent.decode("latin-1")[:100] or uuid.uuid4().hex
+        token = _request_id.set(request_id)
 
         async def send_with_version(message):
-            if message["type"] == "http.response.start" and version:
-                headers = [*message.get("headers", []), (b"x-model-version", version.encode())]
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                if version:
+                    headers.append((b"x-model-version", version.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_version)
+        try:
+            await self.app(scope, receive, send_with_version)
+        finally:
+            _request_id.reset(token)
+
+
+# ----------------------------------------------------------------------------- the prediction log
+LOG_MAX_ROWS = 100_000
+LOG_COLUMNS = ("logged_at", "request_id", "model_version")  # before the features; then prediction
+
+
+def is_prediction_log(columns) -> bool:
+    """Whether a CSV with these columns is a :class:`PredictionLog`."""
+    columns = [str(c) for c in columns]
+    return tuple(columns[: len(LOG_COLUMNS)]) == LOG_COLUMNS and columns[-1:] == ["prediction"]
+
+
+class PredictionLog:
+    """What a served model answered, as CSV rows ``logged_at, request_id, model_version,
+    <the model's columns>, prediction``: the file ``mlops-course monitor track --input`` reads.
+
+    Bounded: when ``max_rows`` rows are in the file (or the columns change, a new version with
+    another signature), it becomes ``<file>.1`` (replacing the older one) and a new file starts,
+    so the log never holds more than twice ``max_rows`` rows. Safe to call from many threads.
+    """
+
+    def __init__(self, path, *, max_rows: int = LOG_MAX_ROWS):
+        self.path = Path(path)
+        self.max_rows = max_rows
+        self._lock = threading.Lock()
+        for existing in (self.path, self.rotated()):
+            header = self._read_header(existing)
+            if header is not None and not is_prediction_log(header):
+                raise CliError(
+                    f"{existing} exists and is not a prediction log (its columns: "
+                    f"{', '.join(header[:5])}...): give --log-predictions a new file."
+                )
+        self._rows = self._count(self.path)
+        self._header = self._read_header(self.path)
+
+    @staticmethod
+    def _count(path: Path) -> int:
+        if not path.exists():
+            return 0
+        with path.open("rb") as fh:
+            return max(sum(1 for _ in fh) - 1, 0)
+
+    @staticmethod
+    def _read_header(path: Path) -> list[str] | None:
+        if not path.exists() or path.stat().st_size == 0:
+            return None
+        try:
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        except (ValueError, UnicodeDecodeError):  # not a CSV at all
+            return ["(not a CSV)"]
+
+    def rotated(self) -> Path:
+        return self.path.with_name(self.path.name + ".1")
+
+    def append(self, frame: pd.DataFrame, predictions, *, version, request_id: str) -> None:
+        rows = frame.reset_index(drop=True).copy()
+        rows.insert(0, "model_version", version or "")
+        rows.insert(0, "request_id", request_id)
+        rows.insert(0, "logged_at", datetime.now(UTC).isoformat(timespec="milliseconds"))
+        rows["prediction"] = list(np.asarray(predictions).ravel())[: len(rows)]
+        header = [str(c) for c in rows.columns]
+        with self._lock:
+            if self._header not in (None, header) or self._rows + len(rows) > self.max_rows:
+                if self.path.exists():
+                    os.replace(self.path, self.rotated())
+                self._rows, self._header = 0, None
+            rows.to_csv(self.path, mode="a", header=self._header is None, index=False)
+            self._rows += len(rows)
+            self._header = header
+
+
+class _LoggedPredictions:
+    """A pyfunc whose ``predict`` also appends what it answered to a :class:`PredictionLog`
+    (a row that fails to log never fails the answer: the API keeps serving)."""
+
+    def __init__(self, pyfunc, served, log: PredictionLog):
+        self._pyfunc, self._served, self._log = pyfunc, served, log
+
+    def __getattr__(self, name):
+        return getattr(self._pyfunc, name)
+
+    def predict(self, frame, *args, **kwargs):
+        predictions = self._pyfunc.predict(frame, *args, **kwargs)
+        try:
+            self._log.append(
+                frame, predictions, version=self._served.version, request_id=_request_id.get()
+            )
+        except OSError as exc:  # a full disk: say so once per failure, keep answering
+            print(f"prediction log {self._log.path}: not written ({exc})", file=sys.stderr)
+        return predictions
 
 
 def guarded_server_config(

@@ -47,7 +47,15 @@ def register(sub) -> None:
     c.add_argument("--model-name", required=True, help="a registered model's name")
     c.add_argument("--alias", default="champion", help="the version to use (default champion)")
     c.add_argument(
-        "--input", required=True, type=argtypes.input_file, help="the batch's features (CSV)"
+        "--version",
+        type=argtypes.positive_int,
+        help="a version instead of the alias (for a prediction log: which version's answers)",
+    )
+    c.add_argument(
+        "--input",
+        required=True,
+        type=argtypes.input_file,
+        help="the batch's features (CSV), or the log of `mlops-course serve --log-predictions`",
     )
     c.add_argument(
         "--labels", type=argtypes.input_file, help="the true labels (CSV, one column or 'target')"
@@ -183,13 +191,48 @@ class _RenamedColumns:
         return self.model.predict(X.rename(columns=self.original))
 
 
+def _from_prediction_log(log, args):
+    """The features of a prediction log's rows, and what the log says of them: the rows one
+    version answered (``--version``, or the only version in the log), first and last time."""
+    from mlops_course.serving_tools import LOG_COLUMNS
+
+    versions = sorted({str(v) for v in log["model_version"]}, key=lambda v: (len(v), v))
+    if args.version is None:
+        if len(versions) != 1:
+            raise CliError(
+                f"{args.input} holds answers of versions {', '.join(versions)}: pass --version "
+                "V to track the rows one version answered (the alias may have moved meanwhile)."
+            )
+        args.version = int(versions[0])
+    rows = log[log["model_version"].astype(str) == str(args.version)]
+    if rows.empty:
+        raise CliError(
+            f"{args.input} holds no answer of version {args.version} (versions in it: "
+            f"{', '.join(versions)})."
+        )
+    about = {
+        "rows": len(rows),
+        "version": str(args.version),
+        "first": str(rows["logged_at"].min()),
+        "last": str(rows["logged_at"].max()),
+        "requests": int(rows["request_id"].nunique()),
+    }
+    features = rows.drop(columns=[*LOG_COLUMNS, "prediction"]).reset_index(drop=True)
+    return features, about
+
+
 def run_track(args) -> int:
     import mlflow
     import pandas as pd
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    from mlops_course.serving_tools import is_prediction_log
+
     X = _read_csv(args.input, "Input")
+    served_rows = None
+    if is_prediction_log(X.columns):  # what production saw: the version that answered
+        X, served_rows = _from_prediction_log(X, args)
     y = None
     if args.labels is not None:
         labels = _read_csv(args.labels, "Labels")
@@ -201,8 +244,16 @@ def run_track(args) -> int:
     uri = _tracking_uri()
     client = MlflowClient(uri)
     try:
-        version = client.get_model_version_by_alias(args.model_name, args.alias)
+        if args.version is not None:
+            version = client.get_model_version(args.model_name, str(args.version))
+        else:
+            version = client.get_model_version_by_alias(args.model_name, args.alias)
     except MlflowException as exc:
+        if args.version is not None:
+            raise CliError(
+                f"{args.model_name!r} has no version {args.version}; see "
+                f"`mlops-course registry details {args.model_name}`."
+            ) from exc
         names = sorted(m.name for m in client.search_registered_models(max_results=50))
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         raise CliError(
@@ -214,7 +265,7 @@ def run_track(args) -> int:
     # what went wrong.
     argtypes.no_artifact_progress_bars()
     with contextlib.redirect_stdout(sys.stderr):
-        model = mlflow.pyfunc.load_model(f"models:/{args.model_name}@{args.alias}")
+        model = mlflow.pyfunc.load_model(f"models:/{args.model_name}/{version.version}")
     name = _experiment(args)
     monitoring = _monitoring()
     day_tag = monitoring.DAY_TAG  # the tag the graded code puts on each day's run
@@ -263,7 +314,9 @@ def run_track(args) -> int:
         "run_id": run_id,
         "day": day,
         "experiment": name,
-        "model": f"{args.model_name} v{version.version} (@{args.alias})",
+        "model": f"{args.model_name} v{version.version}"
+        + ("" if args.version is not None else f" (@{args.alias})"),
+        "prediction_log": served_rows,
         "rows": len(X),
         "labels": y is not None,
         "metrics": {
@@ -278,6 +331,12 @@ def run_track(args) -> int:
             f"Tracked day {day} ({len(X)} rows{', with labels' if y is not None else ''}) with "
             f"{result['model']} in {name!r}: run {run_id}"
         )
+        if served_rows:
+            print(
+                f"From the prediction log: {served_rows['requests']:,} requests answered by "
+                f"v{served_rows['version']} between {served_rows['first']} and "
+                f"{served_rows['last']}."
+            )
         if renamed:
             print(
                 f"{len(renamed)} column name(s) MLflow refuses in metric names were tracked as "

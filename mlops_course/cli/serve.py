@@ -10,6 +10,7 @@ def register(sub) -> None:
         BODY_TIMEOUT,
         FOLLOW_SECONDS,
         HEADER_TIMEOUT,
+        LOG_MAX_ROWS,
         add_model_arguments,
     )
 
@@ -51,6 +52,19 @@ def register(sub) -> None:
         help="keep the version loaded at start, even when its alias moves (POST /reload moves)",
     )
     p.add_argument(
+        "--log-predictions",
+        type=argtypes.output_file,
+        metavar="FILE",
+        help="append every answered row to this CSV (time, request id, version, features, "
+        "prediction): what `mlops-course monitor track --input FILE` tracks",
+    )
+    p.add_argument(
+        "--log-max-rows",
+        type=argtypes.positive_int,
+        default=LOG_MAX_ROWS,
+        help=f"rows in the log before it moves to FILE.1 (default {LOG_MAX_ROWS:,})",
+    )
+    p.add_argument(
         "--header-timeout",
         type=argtypes.positive_float,
         default=HEADER_TIMEOUT,
@@ -71,6 +85,7 @@ def run(args) -> int:
     from mlops_course import target
     from mlops_course.serving_tools import (
         VERSION_HEADER,
+        PredictionLog,
         follow_alias,
         free_port,
         guarded_server_config,
@@ -87,6 +102,9 @@ def run(args) -> int:
             f"port {port} on {args.host} is in use: pick another with --port, or --port 0 "
             "for any free one."
         )
+    log = None  # refused here (not a prediction log already?) before anything is loaded
+    if args.log_predictions:
+        log = PredictionLog(args.log_predictions, max_rows=args.log_max_rows)
     tracking_uri = tracking_uri_or_error()
     load_or_explain(model_uri, tracking_uri)  # fail here, with advice, not inside uvicorn
 
@@ -101,7 +119,7 @@ def run(args) -> int:
         max_body_bytes=args.max_body_bytes,
         poll_seconds=poll,
     )
-    follow_alias(app, lambda line: print(line, flush=True))
+    follow_alias(app, lambda line: print(line, flush=True), log=log)
     served = app.state.served
     base = f"http://{args.host}:{port}"
     print(f"Serving {model_uri} (version {served.version}) at {base}", flush=True)
@@ -114,6 +132,13 @@ def run(args) -> int:
         )
     elif served.alias:
         print(f"  keeps version {served.version}: POST {base}/reload to follow @{served.alias}")
+    if log is not None:
+        print(
+            f"  logs every answer to {log.path} (at most {2 * log.max_rows:,} rows with "
+            f"{log.rotated().name}): `mlops-course monitor track --model-name {served.name} "
+            f"--input {log.path}` tracks it",
+            flush=True,
+        )
     print(f"  try: curl {base}/model/info   ·   API docs: {base}/docs", flush=True)
     config = guarded_server_config(
         app,

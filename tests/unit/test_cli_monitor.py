@@ -283,3 +283,22 @@ def test_experiment_is_kept_in_the_namespace(tmp_path, capsys, stream, champion)
     assert MlflowClient().get_experiment_by_name(topic) is None
     assert main(["monitor", "report", "--experiment", topic, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_batches"] == 1
+
+
+def test_track_asks_which_version_when_a_prediction_log_holds_two(tmp_path, capsys):
+    log = tmp_path / "predictions.csv"
+    pd.DataFrame(
+        {
+            "logged_at": ["2026-12-01T10:00:00", "2026-12-01T10:05:00"],
+            "request_id": ["a", "b"],
+            "model_version": [1, 2],
+            "x": [0.5, 0.7],
+            "prediction": [0, 1],
+        }
+    ).to_csv(log, index=False)
+    argv = ["monitor", "track", "--model-name", "m", "--input", str(log)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds answers of versions 1, 2: pass --version V" in err and len(err.splitlines()) == 1
+    assert main([*argv, "--version", "3"]) == 2
+    assert "no answer of version 3 (versions in it: 1, 2)" in capsys.readouterr().err

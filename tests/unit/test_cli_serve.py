@@ -393,3 +393,74 @@ def test_serve_follows_its_alias_by_default(mlflow_tracking_uri, capsys):
         assert answer.status_code == 200 and answer.headers["x-model-version"] == "2"
     assert "follows @champion" in proc.log, proc.log
     assert "@champion moved: now serving version 2 (was 1)" in proc.log, proc.log
+
+
+def test_serve_logs_what_it_answered_and_monitor_tracks_it(
+    registered, mlflow_tracking_uri, tmp_path, capsys
+):
+    """`serve --log-predictions` keeps every answered row (time, request id, version); the
+    log is what `monitor track --input` tracks, with the version that answered."""
+    log = tmp_path / "predictions.csv"
+    rows = registered.X.head(5)
+    with serving(
+        mlflow_tracking_uri, "--model-name", registered.name, "--log-predictions", str(log)
+    ) as (url, proc):
+        one = httpx.post(
+            f"{url}/predict",
+            json={"features": [6.0, 3.0, 5.0, 2.0]},
+            headers={"X-Request-ID": "r-1"},
+        )
+        assert one.headers["x-request-id"] == "r-1"
+        batch = httpx.post(f"{url}/predict/batch", json={"instances": rows.values.tolist()})
+        scoring = httpx.post(
+            f"{url}/invocations", json={"dataframe_records": rows.to_dict("records")}
+        )
+        assert httpx.post(f"{url}/predict", json={"features": [1]}).status_code == 422
+    assert [r.status_code for r in (one, batch, scoring)] == [200, 200, 200]
+    logged = pd.read_csv(log)
+    assert list(logged.columns) == [
+        "logged_at", "request_id", "model_version", *registered.X.columns, "prediction",
+    ]  # fmt: skip
+    assert len(logged) == 11  # 1 + 5 + 5 answered rows; the refused request left none
+    assert logged["request_id"].iloc[0] == "r-1"
+    assert logged["request_id"].nunique() == 3 and set(logged["model_version"]) == {1}
+    assert logged["prediction"].tolist()[1:6] == registered.model.predict(rows).tolist()
+    assert f"logs every answer to {log}" in proc.log
+
+    experiment = f"{naming.student()}/tests/served-{uuid.uuid4().hex[:6]}"
+    argv = ["monitor", "track", "--model-name", registered.name, "--input", str(log)]
+    assert cli.main([*argv, "--experiment", experiment, "--json"]) == 0
+    tracked = json.loads(capsys.readouterr().out)
+    assert tracked["rows"] == 11 and tracked["metrics"]["n_rows"] == 11
+    assert tracked["prediction_log"]["version"] == "1"
+    assert tracked["prediction_log"]["requests"] == 3
+
+
+def test_the_prediction_log_is_bounded_and_never_takes_over_another_file(tmp_path):
+    from mlops_course.cli.args import CliError
+    from mlops_course.serving_tools import PredictionLog
+
+    path = tmp_path / "log.csv"
+    log = PredictionLog(path, max_rows=4)
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    log.append(frame, [0, 1, 0], version="1", request_id="x")
+    log.append(frame, [1, 1, 1], version="1", request_id="y")  # 6 > 4: the first moves to .1
+    assert len(pd.read_csv(path)) == 3 and len(pd.read_csv(log.rotated())) == 3
+    assert pd.read_csv(path)["request_id"].tolist() == ["y"] * 3
+    # A reopened log counts what it holds; another signature starts a new file.
+    again = PredictionLog(path, max_rows=4)
+    again.append(pd.DataFrame({"b": ["u"]}), ["k"], version="2", request_id="z")
+    assert list(pd.read_csv(path).columns) == [
+        "logged_at",
+        "request_id",
+        "model_version",
+        "b",
+        "prediction",
+    ]
+    assert pd.read_csv(log.rotated())["request_id"].tolist() == ["y"] * 3
+
+    precious = tmp_path / "precious.csv"
+    precious.write_text("name,score\nada,1\n")
+    with pytest.raises(CliError, match="is not a prediction log"):
+        PredictionLog(precious)
+    assert precious.read_text() == "name,score\nada,1\n"
