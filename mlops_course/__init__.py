@@ -45,8 +45,11 @@ def setup(*, quiet: bool = False) -> str:
     return info.uri
 
 
-def check(*exercise_ids: str, timeout: float | None = None):
-    """Grade exercises from a notebook and show the result inline. Never raises."""
+def check(*exercise_ids: str, timeout: float | None = None, hints: str = "escalate"):
+    """Grade exercises from a notebook and show the result inline. Never raises.
+
+    ``hints="all"`` shows every hint level of a failed check at once (by default each failure
+    of a check shows the next, closer level)."""
     from mlops_course.grading.notebook import check as _check
 
-    return _check(*exercise_ids, timeout=timeout)
+    return _check(*exercise_ids, timeout=timeout, hints=hints)

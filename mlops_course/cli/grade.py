@@ -22,6 +22,13 @@ def register(sub) -> None:
     p.add_argument(
         "--verbose", "-v", action="store_true", help="add each failed check's full assertion"
     )
+    p.add_argument(
+        "--hints",
+        choices=("escalate", "all"),
+        default="escalate",
+        help="escalate (default): one hint level per failure of a check, closer each time; "
+        "all: every level now",
+    )
     p.set_defaults(func=run_grade)
 
     p = sub.add_parser("progress", help="show which exercises are done, from your reports")
@@ -56,7 +63,7 @@ def run_grade(args) -> int:
 
             report = grade(
                 args.ids, target=args.target, timeout=args.timeout, verbose=args.verbose,
-                on_note=note,
+                on_note=note, hints=args.hints,
             )  # fmt: skip
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)

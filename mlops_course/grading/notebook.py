@@ -20,7 +20,7 @@ class CheckResult:
         return f"<check: {s['points']:g}/{s['max_points']:g} points, {s['passed']}/{s['tests']} checks passed>"
 
 
-def check(*exercise_ids: str, timeout: float | None = None) -> CheckResult:
+def check(*exercise_ids: str, timeout: float | None = None, hints: str = "escalate") -> CheckResult:
     """Grade the files in ``exercises/`` (or the selected target) for these exercises.
 
     The tests run in a separate process, so what is graded is what is saved on disk now,
@@ -37,7 +37,7 @@ def check(*exercise_ids: str, timeout: float | None = None) -> CheckResult:
         console.print(text, style="cyan", highlight=False)
 
     try:
-        report = grade(exercise_ids, timeout=timeout, warm=True, on_note=note)
+        report = grade(exercise_ids, timeout=timeout, warm=True, on_note=note, hints=hints)
         report_mod.save(report)  # so `progress` sees it
     except Exception as exc:  # the promise: a notebook cell never fails because of check()
         console.print(f"[red]Could not grade {', '.join(exercise_ids) or 'the course'}:[/] {exc}")

@@ -60,7 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "exercise(id, points=1, hint=''): a graded check of exercise `id` worth `points`",
+        "exercise(id, points=1, hints=(idea, where, nudge)): a graded check of exercise `id` "
+        "worth `points`, with three hint levels",
     )
     target = config.getoption("--target")
     if target:
@@ -79,10 +80,13 @@ def exercise_meta(item: pytest.Item) -> dict | None:
     if mark is None:
         return None
     ex_id = mark.args[0] if mark.args else mark.kwargs.get("id")
+    hints = mark.kwargs.get("hints")
+    if hints is None:  # one hint of one level (the marker's older form)
+        hints = [mark.kwargs["hint"]] if mark.kwargs.get("hint") else []
     return {
         "exercise": str(ex_id),
         "points": float(mark.kwargs.get("points", 1)),
-        "hint": mark.kwargs.get("hint", ""),
+        "hints": [str(h) for h in hints],
     }
 
 
@@ -119,7 +123,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     tests = []
     for item in session.items:
-        meta = exercise_meta(item) or {"exercise": None, "points": 0.0, "hint": ""}
+        meta = exercise_meta(item) or {"exercise": None, "points": 0.0, "hints": []}
         tests.append({"nodeid": item.nodeid, "title": check_title(item), **meta})
     events.write({"event": "collected", "tests": tests})
 

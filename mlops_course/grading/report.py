@@ -6,7 +6,11 @@ Schema 1::
      "summary": {"points", "max_points", "passed", "tests", "status"},
      "exercises": [{"id", "title", "points", "max_points", "status",
                     "tests": [{"name", "outcome", "points", "max_points", "message", "hint",
-                               "duration"}]}]}
+                               "duration", "hints", "hint_level"}]}]}
+
+``hints`` are a check's three levels (idea, where to look, nearly the code); ``hint`` is the one
+this run shows and ``hint_level`` its number (or ``"all"``; see :mod:`hints`). Both keys were
+added to schema 1; readers of older reports must not require them.
 """
 
 from __future__ import annotations
@@ -197,6 +201,23 @@ def scoreboard(report: dict, *, messages: bool = True, notes: bool = True):
     for ex in report["exercises"]:
         if ex["status"] not in ("passed", "not_started"):
             parts.extend(feedback(ex, messages=messages, imports_reported=bool(broken)))
+    shown = [
+        t
+        for ex in report["exercises"]
+        if ex["status"] not in ("passed", "not_started")
+        for t in ex["tests"]
+        if t["outcome"] != "passed" and t.get("hint")
+    ]
+    if any(
+        isinstance(t.get("hint_level"), int) and t["hint_level"] < len(t["hints"]) for t in shown
+    ):
+        parts.append(
+            Text(
+                "A check that fails again shows a closer hint; `mlops-course grade --hints all "
+                'ID` (or check(ID, hints="all")) shows every level now.',
+                style="dim",
+            )
+        )
     waiting = [ex["id"] for ex in report["exercises"] if ex["status"] == "not_started"]
     if waiting and len(waiting) < len(report["exercises"]):
         parts.append(
@@ -238,9 +259,12 @@ def feedback(ex: dict, *, messages: bool = True, imports_reported: bool = False)
             parts.append(_indented("(your file does not import: see above)", 4))
             continue
         if t["hint"]:
+            from mlops_course.grading.hints import label
+
             repeated = t["hint"] in shown_hints
             shown_hints.add(t["hint"])
-            parts.append(_indented("Hint: " + ("same as above" if repeated else t["hint"]), 4))
+            text = "same as above" if repeated else t["hint"]
+            parts.append(_indented(f"{label(t)}: {text}", 4))
         if messages and t["message"].strip():
             lines = t["message"].strip().splitlines()
             if len(lines) > MESSAGE_LINES and not t.get("detail"):

@@ -26,6 +26,7 @@ from pathlib import Path
 from mlops_course import naming, server
 from mlops_course import target as target_mod
 from mlops_course.grading import debris
+from mlops_course.grading import hints as hints_mod
 from mlops_course.grading import report as report_mod
 from mlops_course.grading.catalog import catalog, exercise_key
 from mlops_course.grading.plugin import VERBOSE_VAR
@@ -57,6 +58,7 @@ def grade(
     warm: bool = False,
     verbose: bool = False,
     on_note: Callable[[str], None] | None = None,
+    hints: str = "escalate",
 ) -> dict:
     """Grade exercises and return a schema-1 report (see :mod:`report`).
 
@@ -70,6 +72,7 @@ def grade(
             :mod:`warm`); what ``check()`` uses for quick feedback.
         verbose: keep each failed check's full assertion and traceback (``detail``).
         on_note: called with a sentence for the learner as things happen (a server started).
+        hints: ``escalate`` (one hint level per failure, see :mod:`hints`) or ``all``.
 
     What the checks create in MLflow is cleaned as :mod:`debris` describes; the report's
     ``notes`` say where a failed check's objects are kept.
@@ -78,6 +81,8 @@ def grade(
         GradingError: for an unknown exercise id or target.
     """
     target = str(target or target_mod.current())
+    if hints not in hints_mod.MODES:
+        raise GradingError(f"hints: {hints!r} is not one of {', '.join(hints_mod.MODES)}.")
     try:
         target_mod.resolve(target)
     except target_mod.TargetLoadError as exc:
@@ -121,6 +126,7 @@ def grade(
         ids, target, env, timeout, tests_dir, on_result, warm, verbose
     )
     exercises = _group(collected, results, known)
+    hints_mod.apply(exercises, target=target, mode=hints)
     if problem and not exercises:
         exercises = [_problem_entry(ids or list(known), known, problem)]
     report = report_mod.build(
@@ -362,7 +368,8 @@ def _group(collected: list[dict], results: dict, known: dict) -> list[dict]:
                 "points": max_points if res["outcome"] == "passed" else 0.0,
                 "max_points": max_points,
                 "message": res["message"],
-                "hint": test.get("hint", ""),
+                "hints": test.get("hints", []),
+                "hint": "",  # the level this run shows: hints.apply
                 "duration": res["duration"],
                 **{k: res[k] for k in ("detail", "import_error") if k in res},
             }

@@ -98,3 +98,9 @@ def course_factory(tmp_path, monkeypatch):
 def fake_course(course_factory) -> Path:
     """A course root with solutions/fake.py, generated exercises/ and graded tests."""
     return course_factory()
+
+
+@pytest.fixture
+def fake_tests() -> str:
+    """The throw-away course's graded tests, as text (to make variants of)."""
+    return FAKE_TESTS

@@ -130,7 +130,8 @@ def test_report_files_json_and_junit(fake_course, tmp_path, mlflow_tracking_uri)
     ex = data["exercises"][0]
     assert set(ex) >= {"id", "title", "points", "max_points", "tests"}
     assert set(ex["tests"][0]) == {
-        "name", "title", "outcome", "points", "max_points", "message", "hint", "duration"
+        "name", "title", "outcome", "points", "max_points", "message", "hint", "duration",
+        "hints", "hint_level",
     }  # fmt: skip
     junit = ET.parse(report_mod.write_junit(report, tmp_path / "junit.xml")).getroot()
     assert junit.tag == "testsuites" and len(junit.findall("testsuite")) == len(data["exercises"])
@@ -189,3 +190,52 @@ def test_a_server_that_died_mid_session_is_env_unavailable(monkeypatch):
     except AssertionError:
         excinfo = pytest.ExceptionInfo.from_current()
     assert plugin.classify(excinfo, "call") == "failed"
+
+
+def test_hints_escalate_with_each_failure_and_start_again_once_passed(
+    course_factory, fake_tests, tmp_path, monkeypatch, mlflow_tracking_uri
+):
+    from mlops_course.grading import hints
+
+    course_factory(
+        tests=fake_tests.replace(
+            '@pytest.mark.exercise("9.1", points=2, hint="a + b")',
+            '@pytest.mark.exercise("9.1", points=2, hints=("idea-1", "where-2", "nudge-3"))',
+        )
+    )
+    wrong = _write_target(
+        tmp_path, "def add(a, b):\n    return a - b\n\ndef shout(t):\n    return t\n"
+    )
+    monkeypatch.setenv(hints.FILE_VAR, str(tmp_path / "hints.json"))
+
+    def shown(report) -> tuple:
+        (test,) = [t for ex in report["exercises"] for t in ex["tests"] if t["name"] == "test_add"]
+        return test["hint"], test["hint_level"]
+
+    first = grade(["9.1"], target=str(wrong))
+    assert shown(first) == ("idea-1", 1)
+    text = report_mod.render(report_mod.scoreboard(first), 80)
+    assert "Hint 1 of 3 (the idea): idea-1" in text and "--hints all" in text
+    assert shown(grade(["9.1"], target=str(wrong))) == ("where-2", 2)
+    assert shown(grade(["9.1"], target=str(wrong))) == ("nudge-3", 3)
+    assert shown(grade(["9.1"], target=str(wrong))) == ("nudge-3", 3)  # the closest stays
+    every, level = shown(grade(["9.1"], target=str(wrong), hints="all"))
+    assert level == "all" and every.splitlines() == [
+        "1. the idea: idea-1", "2. where to look: where-2", "3. nearly the code: nudge-3"
+    ]  # fmt: skip
+    assert shown(grade(["9.1"], target="solutions"))[1] == 1  # passed: the count is gone
+    assert shown(grade(["9.1"], target=str(wrong))) == ("idea-1", 1)
+    # A one-level hint (the older `hint=`) is shown as it is, without a level.
+    shout = grade(["9.2"], target=str(wrong))["exercises"][0]["tests"][0]
+    assert shout["hint"] == "use str.upper" and shout["hint_level"] == 1
+    assert hints.label(shout) == "Hint"
+
+
+def test_only_the_learners_own_files_move_the_hint_counts(fake_course, monkeypatch):
+    from mlops_course.grading import hints
+
+    monkeypatch.delenv(hints.FILE_VAR, raising=False)
+    assert hints.counter_file("exercises").name == "hints.json"
+    assert hints.counter_file("solutions") is None
+    with pytest.raises(GradingError, match="hints: 'some' is not one of escalate, all"):
+        grade(["9.1"], hints="some")
