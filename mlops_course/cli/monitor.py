@@ -2,7 +2,8 @@
 
 The reference monitoring tool, backed by the graded functions of ``solutions/monitoring.py``
 (through :func:`mlops_course.target.load`). Batches are tracked in the learner's monitoring
-experiment (``<student>/monitoring``, the notebook's) unless ``--experiment`` says otherwise.
+experiment, ``<student>/monitoring``, unless ``--experiment`` says otherwise (notebook 05 writes
+to its own: ``--experiment notebook-05-monitoring`` reads it).
 
 Exit codes: 0 fine; 1 the check found a problem (``check-degradation``: degraded,
 ``drift``: dataset drift), so a scheduler can alert on it; 2 bad input or not enough data,
