@@ -213,11 +213,16 @@ def notebook_sources(root: Path | None = None) -> list[Path]:
     return sorted(((root or repo_root()) / NOTEBOOK_SOURCES).glob("[0-9][0-9]_*.py"))
 
 
-def sync_notebooks(*, check: bool = False, root: Path | None = None) -> list[SyncResult]:
-    """Generate (or with ``check``, compare) ``notebooks/NN_topic.ipynb`` from their sources."""
+def sync_notebooks(
+    *, check: bool = False, root: Path | None = None, only: list[str] | None = None
+) -> list[SyncResult]:
+    """Generate (or with ``check``, compare) ``notebooks/NN_topic.ipynb`` from their sources;
+    ``only`` limits it to the notebooks whose names start with one of these (``["05"]``)."""
     root = root or repo_root()
     results = []
     for src in notebook_sources(root):
+        if only and not any(src.stem.startswith(o) for o in only):
+            continue
         path = root / "notebooks" / f"{src.stem}.ipynb"
         expected = _notebook_text(notebook_from_source(src))
         current = path.read_text(encoding="utf-8") if path.exists() else None
@@ -231,6 +236,8 @@ def sync_notebooks(*, check: bool = False, root: Path | None = None) -> list[Syn
             results.append(
                 SyncResult(src.stem, path, "backed up and written" if backup else "written", backup)
             )
+    if only:
+        return results
     orphans = {p.stem for p in (root / "notebooks").glob("*.ipynb")} - {r.module for r in results}
     results += [
         SyncResult(o, root / "notebooks" / f"{o}.ipynb", "no source") for o in sorted(orphans)

@@ -1,32 +1,99 @@
-"""The self-check quiz at the end of every notebook: answers compared by digest, so the key is
-not readable in the notebook, and an unanswered question is reported, never an error."""
+"""The self-check quiz at the end of every notebook: right, wrong or unanswered per question, and
+for every answer, right or wrong, why (what that option gets right, or the misconception it
+reflects, and the section to re-read).
+
+The key lives in ``authors/quizzes/<NN>.toml``, out of the notebook, so it is not read by
+accident before answering::
+
+    [q1]
+    answer = "b"
+    section = "2. Logging parameters"   # a heading of the notebook, re-read when wrong
+    [q1.explain]
+    a = "No: ..."
+    b = "Yes: ..."
+
+An unanswered question is reported, never an error; nothing here raises in a notebook.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
+from pathlib import Path
+
+import tomllib
+
+from mlops_course.paths import repo_root
+
+OPTIONS = "abcd"
+WIDTH = 88
+
+
+def quiz_file(notebook: str) -> Path:
+    return repo_root() / "authors" / "quizzes" / f"{notebook}.toml"
+
+
+def load_key(notebook: str) -> dict[str, dict]:
+    """The quiz key of notebook ``NN``: {question: {"answer", "section", "explain"}}."""
+    with quiz_file(notebook).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _normalized(answer) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(answer).lower())
 
 
 def answer_digest(notebook: str, question: str, answer) -> str:
-    """The digest of one answer: lower-case letters and digits only, salted by notebook and
-    question (``mlops-course/<NN>/<question>/<answer>``)."""
-    normalized = re.sub(r"[^a-z0-9]", "", str(answer).lower())
+    """The digest of one answer (the key's older form, kept for quizzes that carry digests)."""
+    normalized = _normalized(answer)
     return hashlib.sha256(f"mlops-course/{notebook}/{question}/{normalized}".encode()).hexdigest()[
         :16
     ]
 
 
-def check_quiz(notebook: str, answers: dict, expected: dict[str, str]) -> int:
-    """Print right / wrong / unanswered per question and the score; return the score."""
+def _say(text: str, indent: str = "    ") -> None:
+    print(textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent))
+
+
+def check_quiz(notebook: str, answers: dict, expected: dict[str, str] | None = None) -> int:
+    """Print right / wrong / unanswered per question, why, and the score; return the score.
+
+    Without ``expected`` (digests), the key is ``authors/quizzes/<notebook>.toml``.
+    """
+    if expected is not None:
+        key = {q: {"digest": d} for q, d in expected.items()}
+    else:
+        try:
+            key = load_key(notebook)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            print(f"The quiz key of notebook {notebook} cannot be read: {exc}")
+            return 0
     score = 0
-    for question, digest in expected.items():
+    for question, entry in key.items():
         given = answers.get(question)
-        if given is None or str(given).strip() == "":
-            verdict = "unanswered"
-        elif answer_digest(notebook, question, given) == digest:
-            verdict, score = "right", score + 1
+        choice = _normalized(given) if given is not None else ""
+        if not choice:
+            print(f"{question}: unanswered")
+            continue
+        if "digest" in entry:
+            right = answer_digest(notebook, question, given) == entry["digest"]
         else:
-            verdict = "wrong: have another look at the section it is about"
-        print(f"{question}: {verdict}")
-    print(f"\n{score}/{len(expected)} right")
+            right = choice == entry["answer"]
+        score += right
+        explain = entry.get("explain", {}).get(choice, "")
+        if right:
+            print(f"{question}: right")
+            if explain:
+                _say(explain)
+            continue
+        if choice not in OPTIONS:
+            print(f"{question}: {given!r} is not one of the options {', '.join(OPTIONS)}")
+            continue
+        print(f"{question}: wrong")
+        if explain:
+            _say(explain)
+        section = entry.get("section")
+        _say(f"Re-read: {section}." if section else "Have another look at the section it is about.")
+    print(f"\n{score}/{len(key)} right")
     return score

@@ -11,6 +11,9 @@ def register(sub) -> None:
     p = sub.add_parser("author", help="(course authors) regenerate exercises/ or notebooks/")
     p.add_argument("what", choices=["exercises", "notebooks"])
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    p.add_argument(
+        "only", nargs="*", metavar="NN", help="notebooks only: just these (e.g. 05); default all"
+    )
     p.set_defaults(func=run_author)
 
     p = sub.add_parser("reset", help="start an exercise again (your file is backed up first)")
@@ -30,9 +33,13 @@ def _cannot_write(exc: OSError, what: str) -> CliError:
 def run_author(args) -> int:
     from mlops_course import authoring
 
-    sync = authoring.sync_exercises if args.what == "exercises" else authoring.sync_notebooks
+    if args.only and args.what != "notebooks":
+        raise CliError("only `author notebooks` takes notebook numbers (e.g. 05).")
     try:
-        results = sync(check=args.check)
+        if args.what == "exercises":
+            results = authoring.sync_exercises(check=args.check)
+        else:
+            results = authoring.sync_notebooks(check=args.check, only=args.only)
     except OSError as exc:
         raise _cannot_write(exc, f"{args.what}/") from exc
     bad = 0

@@ -1,4 +1,5 @@
-"""The notebooks' self-check quizzes: the right letter is right, anything else is not."""
+"""The notebooks' self-check quizzes: one right letter per question, every option explained, a
+wrong answer pointing at a section that exists; the check never raises."""
 
 from __future__ import annotations
 
@@ -6,33 +7,65 @@ import re
 
 import pytest
 
+from mlops_course import quiz
 from mlops_course.authoring import notebook_sources
-from mlops_course.quiz import answer_digest, check_quiz
+
+SOURCES = {src.stem[:2]: src for src in notebook_sources()}
 
 
-def _quizzes():
-    for src in notebook_sources():
-        text = src.read_text()
-        block = re.search(r"EXPECTED = \{(.*?)\n\}", text, re.S)
-        if block:
-            yield src.stem[:2], dict(re.findall(r'"(q\d+)": "([0-9a-f]{16})"', block[1]))
+def _headings(text: str) -> set[str]:
+    return {m.strip() for m in re.findall(r"^# #{2,4} (.+)$", text, re.M)}
 
 
-@pytest.mark.parametrize("notebook, expected", list(_quizzes()), ids=lambda v: str(v)[:2])
-def test_every_question_has_exactly_one_right_letter(notebook, expected):
-    assert len(expected) >= 4
-    for question, digest in expected.items():
-        right = [a for a in "abcd" if answer_digest(notebook, question, a) == digest]
-        assert len(right) == 1, f"{notebook} {question}: right letters {right}"
+@pytest.mark.parametrize("notebook", list(SOURCES))
+def test_every_question_has_one_answer_and_every_option_explains_itself(notebook):
+    text = SOURCES[notebook].read_text(encoding="utf-8")
+    key = quiz.load_key(notebook)
+    asked = re.findall(r"^# \*\*(q\d+)\.\*\*", text, re.M)
+    assert list(key) == asked and len(asked) >= 4, (list(key), asked)
+    headings = _headings(text)
+    for question, entry in key.items():
+        assert entry["answer"] in quiz.OPTIONS, (notebook, question)
+        explain = entry["explain"]
+        assert sorted(explain) == list(quiz.OPTIONS), (notebook, question, sorted(explain))
+        assert all(len(explain[o].split()) >= 6 for o in quiz.OPTIONS), (notebook, question)
+        wrong = [o for o in quiz.OPTIONS if o != entry["answer"]]
+        assert explain[entry["answer"]].startswith("Yes"), (notebook, question)
+        assert all(explain[o].startswith("No") for o in wrong), (notebook, question)
+        section = entry["section"]
+        assert section in headings or section.split(". ", 1)[-1] in {
+            h.split(". ", 1)[-1] for h in headings
+        }, f"{notebook} {question}: no section {section!r} (headings: {sorted(headings)})"
+    # The notebook asks for exactly these answers and checks them against the key.
+    assert f'check_quiz("{notebook}", answers)' in text
+    for question in key:
+        assert f'"{question}": None' in text
 
 
-def test_check_quiz_counts_and_never_raises(capsys):
-    expected = {"q1": answer_digest("99", "q1", "b"), "q2": answer_digest("99", "q2", "c")}
-    assert check_quiz("99", {"q1": " B ", "q2": None}, expected) == 1
+def _key(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "authors" / "quizzes"
+    folder.mkdir(parents=True)
+    (folder / "99.toml").write_text(
+        '[q1]\nanswer = "b"\nsection = "2. Two"\n[q1.explain]\na = "No: a is wrong."\n'
+        'b = "Yes: b is right."\nc = "No: c."\nd = "No: d."\n'
+        '[q2]\nanswer = "c"\nsection = "3. Three"\n[q2.explain]\nc = "Yes: c."\n'
+    )
+    monkeypatch.setenv("MLOPS_COURSE_ROOT", str(tmp_path))
+
+
+def test_check_quiz_explains_right_and_wrong_answers(tmp_path, monkeypatch, capsys):
+    _key(tmp_path, monkeypatch)
+    assert quiz.check_quiz("99", {"q1": " B ", "q2": None}) == 1
     out = capsys.readouterr().out
-    assert "q1: right" in out and "q2: unanswered" in out and "1/2 right" in out
-    assert check_quiz("99", {"q1": "a", "q2": 42}, expected) == 0
+    assert "q1: right\n    Yes: b is right." in out and "q2: unanswered" in out
+    assert "1/2 right" in out
+    assert quiz.check_quiz("99", {"q1": "a", "q2": 42}) == 0
+    out = capsys.readouterr().out
+    assert "q1: wrong\n    No: a is wrong.\n    Re-read: 2. Two." in out
+    assert "q2: 42 is not one of the options a, b, c, d" in out
 
 
-def test_quiz_sources_exist():
-    assert len(list(_quizzes())) == len(notebook_sources())
+def test_a_missing_key_is_reported_not_raised(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLOPS_COURSE_ROOT", str(tmp_path))
+    assert quiz.check_quiz("42", {"q1": "a"}) == 0
+    assert "quiz key of notebook 42 cannot be read" in capsys.readouterr().out
