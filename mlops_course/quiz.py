@@ -22,9 +22,12 @@ import re
 import textwrap
 from pathlib import Path
 
-import tomllib
-
 from mlops_course.paths import repo_root
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 OPTIONS = "abcd"
 WIDTH = 88
