@@ -26,6 +26,7 @@
 #   hold-out set (and on a CSV of your own);
 # - compare overall and per-class metrics and the two confusion matrices;
 # - use McNemar's test on paired predictions, and say what a p-value does and does not mean;
+# - say what the power of a test is, and how many test rows it takes to see a gain;
 # - apply decision rules (promote, promote with a human's review, keep the champion, not enough
 #   evidence) and promote automatically only when they allow it;
 # - record the validation as a run and as tags on both model versions;
@@ -77,6 +78,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import proportions_ztest
 
 from mlops_course import data, naming, target, validation_tools
 
@@ -116,8 +118,13 @@ print(f"Experiment: {EXPERIMENT}\nRegistered model: {MODEL_NAME}")
 X, y = data.load_classification("breast_cancer")
 X_train, X_test, y_train, y_test = data.split(X, y)
 CLASS_NAMES = data.class_names("breast_cancer")
-print(f"train {X_train.shape}, test {X_test.shape}, classes {CLASS_NAMES}")
+print(f"{len(X)} tumours, {X.shape[1]} measurements each; classes {CLASS_NAMES}")
+print(f"train {X_train.shape}, test {X_test.shape}")
 
+# The sentences above, checked (make test runs this notebook: text and numbers cannot drift).
+assert X.shape == (569, 30) and set(y) == {0, 1} and CLASS_NAMES == ["malignant", "benign"]
+
+# %%
 PIP_REQUIREMENTS = [
     f"scikit-learn=={sklearn.__version__}",
     f"cloudpickle=={cloudpickle.__version__}",
@@ -213,6 +220,8 @@ try:
     champion.predict(X_csv.drop(columns=["mean_radius"]))
 except Exception as exc:  # what a file without a needed column gives
     print("Refused:", str(exc).rsplit("Error: ", 1)[-1][:120])
+else:  # the text above promises a loud failure
+    raise AssertionError("A CSV without mean_radius was scored: the signature was not enforced.")
 
 
 # %% [markdown]
@@ -249,9 +258,10 @@ print(classification_report(y_test, challenger_pred, target_names=CLASS_NAMES, d
 
 # %% [markdown]
 # The same numbers as pictures: the metrics side by side with the change in percent, and the two
-# confusion matrices as heatmaps on one colour scale (rows: true class, columns: predicted). The
-# off-diagonal cells are the mistakes; for a cancer screen, a malignant tumour predicted benign
-# (row 0, column 1) is the expensive one.
+# confusion matrices as heatmaps on one colour scale (rows: true class, columns: predicted;
+# `class_names` puts the names on the axes instead of the labels 0 and 1). The off-diagonal cells
+# are the mistakes; for a cancer screen, a malignant tumour predicted benign (row *malignant*,
+# column *benign*) is the expensive one.
 
 # %%
 validation_tools.metrics_comparison_figure(
@@ -259,7 +269,12 @@ validation_tools.metrics_comparison_figure(
 )
 
 # %%
-validation_tools.confusion_matrices_figure(champion_metrics, challenger_metrics)
+for name, scored in [("champion", champion_metrics), ("challenger", challenger_metrics)]:
+    missed = scored["confusion_matrix"].loc[0, 1]  # true 0 (malignant), predicted 1 (benign)
+    print(f"{name}: {missed} malignant tumours predicted benign")
+validation_tools.confusion_matrices_figure(
+    champion_metrics, challenger_metrics, class_names=CLASS_NAMES
+)
 
 # %% [markdown]
 # ## 4. Is the difference real? McNemar's test on paired predictions
@@ -284,7 +299,7 @@ validation_tools.confusion_matrices_figure(champion_metrics, challenger_metrics)
 # **Why not compare two accuracies** with a test for two proportions? That test assumes two
 # independent samples. Ours are the same rows, scored twice: the accuracies are strongly
 # correlated, and treating them as independent throws the pairing away. McNemar uses it, and is
-# much more sensitive for the same data.
+# more sensitive for the same data: the cell below runs both tests on our predictions.
 
 # %%
 champion_right = champion_pred == y_test.to_numpy()
@@ -299,6 +314,15 @@ b, c = int(table.loc[True, False]), int(table.loc[False, True])
 sm_test = mcnemar(table.to_numpy(), exact=b + c < 25, correction=True)
 print(f"b = {b}, c = {c}: statistic {sm_test.statistic:.3f}, p-value {sm_test.pvalue:.4g}")
 
+# The wrong test: the two accuracies as two independent samples of len(y_test) rows each.
+_, two_samples_p = proportions_ztest(
+    [challenger_right.sum(), champion_right.sum()], [len(y_test), len(y_test)]
+)
+print(f"two independent proportions (pairing thrown away): p-value {two_samples_p:.4g}")
+
+# The sentence above, checked (make test runs this notebook: text and numbers cannot drift).
+assert sm_test.pvalue < two_samples_p, "McNemar should be the more sensitive test here"
+
 # %% [markdown]
 # **What the p-value means.** It is the probability of a split at least this lopsided *if the
 # models were equally good*. A small p (below `alpha = 1 − confidence`, usually 0.05) says
@@ -307,13 +331,32 @@ print(f"b = {b}, c = {c}: statistic {sm_test.statistic:.3f}, p-value {sm_test.pv
 # on next month's data. A large p does not prove the models are equal: it says *this test set
 # cannot tell them apart*.
 #
-# **Sample size and power, in plain words.** The test only sees discordant rows. With 10 of them
-# even a 9-to-1 split is only borderline; with 500, a 55 % / 45 % split is already convincing.
-# If two models disagree on very few rows, no test set you can afford will separate them, and
-# that is itself an answer: the change does not matter much. The table shows, for a number of
-# discordant rows, the smallest share the better model must win to reach p < 0.05 (exact test).
+# ### Sample size and power
+#
+# **Sample size, in plain words.** The test only sees the discordant rows, so their number
+# decides what it can see. With few of them, one row more or less changes the answer; with many,
+# a modest split is already convincing. The next cell prints three splits (`mcnemar_pvalue` is
+# the test of the cell above, as a function of `b` and `c`), then, for a number of discordant
+# rows, the smallest share the better model must win to reach p < 0.05 (exact test).
+
 
 # %%
+def mcnemar_pvalue(b: int, c: int) -> float:
+    """McNemar's p-value by statsmodels, with the course's rule: exact below 25 discordant rows."""
+    if b + c == 0:
+        return 1.0  # no discordant row: no evidence either way
+    return float(mcnemar([[0, b], [c, 0]], exact=b + c < 25, correction=True).pvalue)
+
+
+for wins, losses in [(9, 1), (8, 2), (275, 225)]:
+    p = mcnemar_pvalue(losses, wins)
+    verdict = "significant" if p < 0.05 else "not significant"
+    print(f"{wins} to {losses} of {wins + losses} discordant rows: p = {p:.3f}, {verdict}")
+
+# The sentences above, checked (make test runs this notebook: text and numbers cannot drift).
+assert mcnemar_pvalue(1, 9) < 0.05 <= mcnemar_pvalue(2, 8), "with few, one row changes the answer"
+assert mcnemar_pvalue(225, 275) < 0.05, "with many, a modest split is convincing"
+
 rows = []
 for n in (10, 20, 50, 100, 200, 500, 1000):
     wins = np.arange(n // 2, n + 1)
@@ -321,6 +364,115 @@ for n in (10, 20, 50, 100, 200, 500, 1000):
     first = wins[np.argmax(pvalues < 0.05)] if (pvalues < 0.05).any() else None
     rows.append({"discordant rows": n, "wins needed": first, "share": first / n})
 pd.DataFrame(rows).set_index("discordant rows").round(3)
+
+# %% [markdown]
+# If two models disagree on very few rows, no test set you can afford will separate them, and
+# that is itself an answer: the change does not matter much. But a large p-value can also mean
+# "a real gain, and too few rows to show it". Power tells the two apart.
+#
+# **Power** is the chance that the test detects a real difference of a given size: if the
+# challenger really is that much better, the share of test sets of this size on which the test
+# finds it (p < alpha, with the challenger ahead). It grows with the number of test rows and
+# with the size of the gain. The usual goal is 80 %: a real gain missed one time in five.
+#
+# An example where power is low: iris, the dataset of modules 01 to 03, whose test set is small.
+# A logistic regression that sees only the two sepal measurements against a random forest that
+# sees all four (trained here without MLflow: we only need their predictions):
+
+# %%
+X_iris, y_iris = data.load_classification("iris")
+Xi_train, Xi_test, yi_train, yi_test = data.split(X_iris, y_iris)
+sepals = FewColumns(["sepal_length", "sepal_width"]).fit(Xi_train, yi_train)
+forest = RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0)
+forest.fit(Xi_train, yi_train)
+sepals_right = sepals.predict(Xi_test) == yi_test.to_numpy()
+forest_right = forest.predict(Xi_test) == yi_test.to_numpy()
+
+iris_rows = len(yi_test)
+iris_b = int(np.sum(sepals_right & ~forest_right))  # sepals right, forest wrong
+iris_c = int(np.sum(~sepals_right & forest_right))  # sepals wrong, forest right
+iris_p = mcnemar_pvalue(iris_b, iris_c)
+print(
+    f"{iris_rows} test flowers: accuracy {sepals_right.mean():.1%} (sepals) vs "
+    f"{forest_right.mean():.1%} (forest), a gain of "
+    f"{100 * (forest_right.mean() - sepals_right.mean()):.1f} points"
+)
+print(
+    f"b = {iris_b}, c = {iris_c}: p = {iris_p:.4f}, "
+    + ("significant" if iris_p < 0.05 else "not significant: the decision is insufficient_evidence")
+)
+
+# %% [markdown]
+# The forest wins every disagreement, and still the test cannot rule out luck. Is the forest
+# no better, or is the test set too small? Power answers. Imagine a world where the gain is
+# exactly the one we saw: each flower is, independently, a `c` row ("sepals wrong, forest
+# right") with probability `c / rows` and a `b` row with probability `b / rows`. Draw many test
+# sets of the same size from that world, run the test on each, and count how often it finds
+# the forest better. That share is the power. `validation_tools.mcnemar_power` computes it
+# exactly from the binomial distribution, without drawing:
+
+# %%
+# The first sentence above, checked (make test runs this notebook: text and numbers cannot drift).
+assert iris_b == 0 < iris_c and iris_p >= 0.05
+
+rng = np.random.default_rng(0)
+iris_rates = (iris_b / iris_rows, iris_c / iris_rows)  # (p_b, p_c): the gain we saw
+draws = rng.multinomial(iris_rows, [*iris_rates, 1 - sum(iris_rates)], size=2000)
+found = np.mean([c_ > b_ and mcnemar_pvalue(b_, c_) < 0.05 for b_, c_, _ in draws])
+exact_power = validation_tools.mcnemar_power(iris_rows, *iris_rates, pvalue=mcnemar_pvalue)
+print(f"simulated: the test finds the forest better on {found:.1%} of {len(draws)} test sets")
+print(f"exact (validation_tools.mcnemar_power): {exact_power:.1%}")
+
+# %% [markdown]
+# So with this many flowers, a gain of this size is missed more often than it is found:
+# `insufficient_evidence` here means "these flowers cannot tell", not "the forest is no better".
+#
+# How many rows would? The power for a few test-set sizes, for the iris pair and for our cancer
+# pair of section 4 (their `b` and `c` as rates), and `validation_tools.rows_for_power`: about
+# how many rows give 80 %. Read these as a plan ("*if* the gain is really this big, how many rows
+# do we need?"), not as a second test of the same data.
+
+# %%
+# The first sentence above, checked (make test runs this notebook: text and numbers cannot drift).
+assert exact_power < 0.5 and abs(found - exact_power) < 0.04
+
+pairs = {
+    "iris: forest vs sepals": iris_rates,
+    "cancer: forest vs 3 columns": (b / len(y_test), c / len(y_test)),
+}
+sizes = (iris_rows, 75, len(y_test), 300, 600)
+power_table = pd.DataFrame(
+    {
+        pair: [validation_tools.mcnemar_power(n, *rates, pvalue=mcnemar_pvalue) for n in sizes]
+        for pair, rates in pairs.items()
+    },
+    index=pd.Index(sizes, name="test rows"),
+)
+display((100 * power_table).round(1).astype(str) + " %")
+for pair, rates in pairs.items():
+    needed = validation_tools.rows_for_power(*rates, pvalue=mcnemar_pvalue, target=0.8)
+    print(f"{pair}: about {needed} test rows for 80 % power")
+
+# %% [markdown]
+# Two lessons. The iris test set is far too small for this gain: the forest would be judged
+# `insufficient_evidence` most of the time, a better model turned away for lack of rows. And our
+# cancer test set, whose test *was* significant in section 4, has a power well below 80 % for
+# its own gain: a fresh test set of the same size would miss that gain often. Validation data
+# is worth planning: decide the smallest gain that matters, then collect enough rows to see it.
+
+# %%
+# The sentences above, checked (make test runs this notebook: text and numbers cannot drift).
+assert power_table.loc[iris_rows, "iris: forest vs sepals"] < 0.5, "judged insufficient mostly"
+assert sm_test.pvalue < 0.05, "the cancer test was significant in section 4"
+assert power_table.loc[len(y_test), "cancer: forest vs 3 columns"] < 0.7, "well below 80 %"
+
+# %% [markdown]
+# `mlops-course validate` says the same when it ends in `insufficient_evidence`, in one line
+# (and as `"power"` in its `--json` output). For the iris pair it would print:
+
+# %%
+explained = validation_tools.explain_power(iris_rows, iris_b, iris_c, pvalue=mcnemar_pvalue)
+print(explained["explanation"])
 
 # %% [markdown]
 # ### Exercise 4.1: McNemar's test from the discordant counts
@@ -422,6 +574,9 @@ else:
 # `Recommendation(decision, promote, significant, improved, share_improved, reason)`.
 
 # %%
+# The table above, checked (make test runs this notebook: text and numbers cannot drift).
+assert len(validation_tools.COMPARED_METRICS) == 7, "the seven compared metrics"
+
 validation = target.load("validation")
 try:
     # The test of section 4 (statsmodels), in the module's result type.
@@ -498,8 +653,9 @@ else:
 # The same tool from a terminal (it exits 0 when it promoted, 1 when not, 2 on an error). The
 # cell prints the dry run above as a command, with your model, its two versions and the CSV,
 # ready to paste into a terminal at the root of the repository (before the last cell of this
-# notebook deletes the CSV). `--champion-alias champion --challenger-alias challenger` name the
-# versions by alias instead, and `--auto-promote` lets it move `@champion`.
+# notebook deletes the CSV). `--class-names` puts the class names on the saved confusion
+# matrices (a CSV only has the labels 0 and 1); `--champion-alias champion --challenger-alias
+# challenger` name the versions by alias instead, and `--auto-promote` lets it move `@champion`.
 
 # %%
 print(
@@ -507,6 +663,7 @@ print(
         ["mlops-course", "validate", "--model-name", MODEL_NAME]
         + ["--champion-version", champion_version, "--challenger-version", challenger_version]
         + ["--test-data", str(csv_path), "--target-column", "target"]
+        + ["--class-names", ",".join(CLASS_NAMES)]
         + ["--save-plots", str(WORK / "plots")]
     )
 )
@@ -552,7 +709,13 @@ print(sorted(evaluation.metrics)[:8], "...", len(evaluation.metrics), "metrics i
 # The numbers agree: for a binary classifier MLflow reports the positive class's (label `1`)
 # precision, recall and F1, where we also computed macro and weighted averages. Use `evaluate`
 # for a standard report per model; use the paired test and the rules to *choose* between models.
-#
+
+# %%
+# The sentence above, checked (make test runs this notebook: text and numbers cannot drift).
+assert np.allclose(side_by_side["mlflow.models.evaluate"], side_by_side["this notebook"])
+assert evaluation.metrics["accuracy_score"] == challenger_metrics["accuracy"]
+
+# %% [markdown]
 # What `evaluate` printed, read once:
 #
 # - `WARNING ... the model type looks like None, but you specified model type 'classifier'`:
@@ -584,7 +747,10 @@ mlops_course.check("4.1", "4.2", "4.3", "4.4", "4.5")
 #   exact below 25 of them, chi-square with continuity correction above; `b + c = 0` means no
 #   evidence (p = 1).
 # - A small p-value says "probably not luck", not "much better" nor "better everywhere"; a large
-#   one says "this data cannot tell", not "equal". Few discordant rows mean little power.
+#   one says "this data cannot tell", not "equal".
+# - **Power** is the chance the test detects a real gain of a given size. Few test rows (few
+#   discordant rows) mean little power: a better model comes out `insufficient_evidence`, as on
+#   iris. `mcnemar_power` and `rows_for_power` plan how many rows a gain needs.
 # - Decision rules make the easy cases automatic (`promote`) and send the rest to a human;
 #   promotion moves `@champion`, keeps `@previous_champion` for rollback, and records the
 #   evidence as a run and as version tags.

@@ -1,13 +1,16 @@
 """``mlops-course validate``: champion against challenger, McNemar's test, promotion.
 
 The reference validation tool, backed by ``solutions/validation.py`` (``validate_challenger``).
-It prints the comparison table, the test and the recommendation. Exit code: 0 the challenger was
+It prints the comparison table, the test and the recommendation; when that is "insufficient
+evidence", also the test's power (how often this many rows would show a gain of the size seen,
+and about how many rows would show it 80 % of the time). Exit code: 0 the challenger was
 promoted, 1 it was not (including every run without ``--auto-promote``), 2 an error (nothing
 changed: no alias moved, no run logged).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -57,6 +60,13 @@ def register(sub) -> None:
         default=0.95,
         help="between 0 and 1, default 0.95 (alpha 0.05)",
     )
+    p.add_argument(
+        "--class-names",
+        metavar="NAME,NAME,...",
+        type=_class_names,
+        help="the names of the labels 0, 1, ... on the saved confusion matrices "
+        "(default: the dataset's with --dataset, else the labels themselves)",
+    )
     p.add_argument("--auto-promote", action="store_true", help="move the alias if allowed")
     p.add_argument(
         "--save-plots",
@@ -73,6 +83,15 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _class_names(text: str) -> list[str]:
+    names = [name.strip() for name in str(text).split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected names separated by commas, e.g. malignant,benign; got {text!r}"
+        )
+    return names
+
+
 def _test_data(args):
     from mlops_course import data
 
@@ -81,7 +100,12 @@ def _test_data(args):
     if args.dataset:
         X, y = data.load_classification(args.dataset)
         _, X_test, _, y_test = data.split(X, y)
-        return X_test, y_test, f"dataset {args.dataset} (test split)"
+        return (
+            X_test,
+            y_test,
+            f"dataset {args.dataset} (test split)",
+            data.class_names(args.dataset),
+        )
     if not args.test_data:
         raise CliError(
             "no hold-out data: give --test-data CSV --target-column COLUMN, or --dataset "
@@ -97,7 +121,7 @@ def _test_data(args):
         )
     if frame.empty:
         raise CliError(f"{path} has no rows.")
-    return frame.drop(columns=args.target_column), frame[args.target_column], str(path)
+    return frame.drop(columns=args.target_column), frame[args.target_column], str(path), None
 
 
 def _check_model(client, name: str) -> None:
@@ -132,7 +156,7 @@ def _check_stage_aliases(client, args) -> None:
 
 
 def run(args) -> int:
-    X_test, y_test, source = _test_data(args)
+    X_test, y_test, source, class_names = _test_data(args)
 
     import mlflow
     from mlflow import MlflowClient
@@ -172,22 +196,39 @@ def run(args) -> int:
             result.champion_version,
             alias=args.champion_alias or "champion",
         )
-    saved = _save_plots(validation, result, args.save_plots) if args.save_plots else []
+    class_names = args.class_names or class_names
+    saved = _save_plots(result, args.save_plots, class_names) if args.save_plots else []
+    power = _power(validation, result, len(X_test), confidence=args.confidence)
     if args.json:
-        print(json.dumps(_summary(validation, result, source, saved), indent=2, default=str))
+        summary = _summary(result, source, saved) | {"power": power}
+        print(json.dumps(summary, indent=2, default=str))
     else:
-        _print(validation, result, source, saved, auto_promote=args.auto_promote)
+        _print(result, source, saved, power, auto_promote=args.auto_promote)
     return PROMOTED if result.promoted else NOT_PROMOTED
 
 
-def _save_plots(validation, result, folder: Path) -> list[str]:
+def _power(validation, result, n_rows: int, *, confidence: float) -> dict | None:
+    """Why the evidence was insufficient: the test's power at this size (None otherwise)."""
+    test = result.mcnemar
+    if test is None or result.recommendation.decision != validation.INSUFFICIENT_EVIDENCE:
+        return None
+    return validation_tools.explain_power(
+        n_rows,
+        test.b,
+        test.c,
+        pvalue=lambda b, c: validation.mcnemar_from_counts(b, c).pvalue,  # the test it used
+        alpha=1 - confidence,
+    )
+
+
+def _save_plots(result, folder: Path, class_names) -> list[str]:
     out = Path(folder)
     figures = {
         "metrics_comparison.png": validation_tools.metrics_comparison_figure(
             result.champion_metrics, result.challenger_metrics
         ),
         "confusion_matrices.png": validation_tools.confusion_matrices_figure(
-            result.champion_metrics, result.challenger_metrics
+            result.champion_metrics, result.challenger_metrics, class_names=class_names
         ),
     }
     for name, fig in figures.items():
@@ -196,7 +237,7 @@ def _save_plots(validation, result, folder: Path) -> list[str]:
     return [str(out / name) for name in figures]
 
 
-def _summary(validation, result, source: str, saved: list[str]) -> dict:
+def _summary(result, source: str, saved: list[str]) -> dict:
     table = validation_tools.metrics_table(result.champion_metrics, result.challenger_metrics)
     metrics = {
         name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
@@ -226,7 +267,9 @@ def _summary(validation, result, source: str, saved: list[str]) -> dict:
     }
 
 
-def _print(validation, result, source: str, saved: list[str], *, auto_promote: bool) -> None:
+def _print(
+    result, source: str, saved: list[str], power: dict | None, *, auto_promote: bool
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -262,6 +305,8 @@ def _print(validation, result, source: str, saved: list[str], *, auto_promote: b
         )
     rec = result.recommendation
     console.print(f"Recommendation: [bold]{rec.decision}[/bold]. {rec.reason}")
+    if power is not None:
+        console.print(power["explanation"])
     if result.promoted:
         console.print(
             f"[green]Promoted:[/green] @champion -> version {result.challenger_version}"

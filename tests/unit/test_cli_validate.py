@@ -16,10 +16,13 @@ import pytest
 import sklearn
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
+from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
-from mlops_course import data, naming
+from mlops_course import data, naming, validation_tools
 from mlops_course.cli import main
 
 
@@ -34,21 +37,29 @@ def client(mlflow_tracking_uri) -> MlflowClient:
     return MlflowClient(mlflow_tracking_uri)
 
 
+def untrained(kind: str, columns):
+    """ "weak": the most frequent class; "two-columns": a logistic regression that sees only the
+    first two columns; "strong": a random forest."""
+    if kind == "weak":
+        return DummyClassifier(strategy="most_frequent")
+    if kind == "two-columns":
+        keep = ColumnTransformer([("keep", "passthrough", list(columns[:2]))])
+        return make_pipeline(keep, LogisticRegression(max_iter=1000))
+    return RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0)
+
+
 @pytest.fixture
-def make_model(mlflow_tracking_uri, client, cancer):
-    """Register versions of a fresh model: make_model("weak", "strong") -> (name, versions)."""
-    X_train, _, y_train, _ = cancer
+def make_model(mlflow_tracking_uri, client):
+    """Register versions of a fresh model: make_model("weak", "strong") -> (name, versions),
+    trained on the training split of ``dataset`` (default breast_cancer)."""
     mlflow.set_experiment(f"{naming.student()}/cli-validate-training")
 
-    def make(*kinds: str) -> tuple[str, list[str]]:
+    def make(*kinds: str, dataset: str = "breast_cancer") -> tuple[str, list[str]]:
+        X_train, _, y_train, _ = data.split(*data.load_classification(dataset))
         name = f"{naming.student()}.cli-validate-{uuid.uuid4().hex[:8]}"
         versions = []
         for kind in kinds:
-            model = (
-                DummyClassifier(strategy="most_frequent")
-                if kind == "weak"
-                else RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0)
-            ).fit(X_train, y_train)
+            model = untrained(kind, X_train.columns).fit(X_train, y_train)
             with mlflow.start_run():
                 info = mlflow.sklearn.log_model(
                     model,
@@ -97,6 +108,7 @@ def test_dry_run_then_auto_promote(make_model, client, experiment, capsys, tmp_p
     assert summary["promoted"] is True and summary["decision"] == "promote"
     assert (summary["champion_version"], summary["challenger_version"]) == (weak, strong)
     assert summary["mcnemar"]["c"] > summary["mcnemar"]["b"]
+    assert summary["power"] is None, "power explains insufficient evidence only"
     assert set(summary["metrics"]) >= {"accuracy", "f1_macro", "precision_weighted"}
     assert aliases(client, name) == {"champion": strong, "previous_champion": weak}
     assert sorted(p.name for p in plots.iterdir()) == [
@@ -139,6 +151,70 @@ def test_worse_challenger_from_a_csv_is_not_promoted(
     assert main(["registry", "promote", name, weak, "--yes", "--json"]) == 0
     assert "keep_champion" in json.loads(capsys.readouterr().out)["warning"]
     assert aliases(client, name) == {"champion": weak, "previous_champion": strong}
+
+
+def test_insufficient_evidence_says_why(make_model, client, experiment, capsys):
+    """Iris's 38 test flowers: a forest 13 points more accurate than a model that sees only the
+    two sepal measurements (b = 0, c = 5, exact p = 0.0625) is not significant. The report
+    says how rarely 38 rows show a gain of that size, and how many rows would."""
+    name, (sepals, forest) = make_model("two-columns", "strong", dataset="iris")
+    client.set_registered_model_alias(name, "champion", sepals)
+    client.set_registered_model_alias(name, "challenger", forest)
+    base = ["validate", "--model-name", name, "--dataset", "iris", "--experiment", experiment]
+
+    assert main([*base, "--auto-promote", "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["decision"] == "insufficient_evidence" and summary["promoted"] is False
+    assert (summary["mcnemar"]["b"], summary["mcnemar"]["c"]) == (0, 5)
+    gain = summary["metrics"]["accuracy"]["change"]
+    assert gain == pytest.approx(5 / 38), "13 points of accuracy"
+    power = summary["power"]
+    assert (power["n_rows"], power["discordant"], power["alpha"]) == (38, 5, pytest.approx(0.05))
+    # By enumerating every (b, c) of 38 rows (tests/unit/test_validation_tools.py): 38.37 %.
+    assert power["power"] == pytest.approx(0.383748, abs=1e-6)
+    assert 50 <= power["rows_needed"] <= 70 and power["target_power"] == 0.8
+    assert aliases(client, name) == {"champion": sepals, "challenger": forest}
+
+    assert main(base) == 1
+    out = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert "Recommendation: insufficient_evidence" in out
+    assert (
+        "With 38 test rows and 5 disagreements, this test detects a gain of this size only "
+        f"38 % of the time (power); about {power['rows_needed']} rows would give 80 %."
+    ) in out
+
+
+def test_plots_name_the_classes(make_model, client, experiment, capsys, tmp_path, monkeypatch):
+    name, (weak, strong) = make_model("weak", "strong", dataset="iris")
+    client.set_registered_model_alias(name, "champion", weak)
+    client.set_registered_model_alias(name, "challenger", strong)
+    shown = []
+    original = validation_tools.confusion_matrices_figure
+
+    def spy(*args, **kwargs):
+        figure = original(*args, **kwargs)
+        shown.append([t.get_text() for t in figure.axes[0].get_xticklabels()])
+        return figure
+
+    monkeypatch.setattr(validation_tools, "confusion_matrices_figure", spy)
+    args = ["validate", "--model-name", name, "--experiment", experiment]
+    args += ["--save-plots", str(tmp_path)]
+    assert main([*args, "--dataset", "iris"]) == 1
+    # The last figure is the one the CLI saves (the one before, logged by validate_challenger in
+    # the validation run, has no names to show: the graded code only knows the labels).
+    assert shown[-1] == data.class_names("iris"), "with --dataset: the dataset's names"
+    assert (tmp_path / "confusion_matrices.png").stat().st_size > 0
+
+    _, X_test, _, y_test = data.split(*data.load_classification("iris"))
+    csv = tmp_path / "holdout.csv"
+    X_test.assign(target=y_test).to_csv(csv, index=False)
+    assert main([*args, "--test-data", str(csv)]) == 1
+    assert shown[-1] == ["0", "1", "2"], "a CSV has labels only"
+    assert (
+        main([*args, "--test-data", str(csv), "--class-names", "Setosa, Versicolor,Virginica"]) == 1
+    )
+    assert shown[-1] == ["Setosa", "Versicolor", "Virginica"]
+    capsys.readouterr()
 
 
 def test_first_model_is_promoted_with_a_note(make_model, client, experiment, capsys):
@@ -192,6 +268,7 @@ def test_bad_input_exits_2_and_changes_nothing(
             str(a_file),
         ],
         "'..'": [*base, "--dataset", "breast_cancer", "--experiment", "../../evil"],
+        "names separated by commas": [*base, "--dataset", "iris", "--class-names", "a,,c"],
         "is a folder": [*base, "--test-data", str(tmp_path)],
         "not found": [
             "validate",
