@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_course.grading.catalog import _HEADING
+from mlops_course.grading.catalog import graded_functions
 from mlops_course.paths import repo_root
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
@@ -40,13 +40,9 @@ class AuthoringError(ValueError):
 def _exercise_of(tree: ast.Module) -> dict[int, tuple[str, str]]:
     """Line number -> (exercise id, function name), for every line of a graded function."""
     lines = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            doc = (ast.get_docstring(node) or "").strip()
-            match = _HEADING.match(doc.splitlines()[0]) if doc else None
-            if match:
-                for ln in range(node.lineno, node.end_lineno + 1):
-                    lines[ln] = (match[1], node.name)
+    for node, ex_id, _ in graded_functions(tree):
+        for ln in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+            lines[ln] = (ex_id, node.name)
     return lines
 
 
@@ -173,7 +169,7 @@ def _function_span(source: str, name: str) -> tuple[int, int]:
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            return first - 1, node.end_lineno
+            return first - 1, node.end_lineno or node.lineno
     raise KeyError(name)
 
 

@@ -93,7 +93,7 @@ def _server_check() -> Check:
             "Start that server, or `unset MLFLOW_TRACKING_URI` to use the course's own.",
         )
     info, verdict = srv.status()
-    if verdict == "running":
+    if verdict == "running" and info is not None:
         problem = srv.write_probe(info.uri)
         if problem:
             return Check(

@@ -249,13 +249,13 @@ def _install_print_gate(gate: MessageGate) -> None:
     except ImportError:  # MLflow moved it: its lines are then simply all shown
         return
     if not _is_hook(vars(stream).get("write")):
-        stream.write = PrintedLineGate(stream.write, gate)
+        stream.write = PrintedLineGate(stream.write, gate)  # type: ignore[method-assign]
 
 
 def _install_warning_filters(known: Iterable[KnownMessage]) -> None:
     for message in known:
         if message.channel == "warning":
-            action = "once" if message.times > 0 else "ignore"
+            action: Literal["once", "ignore"] = "once" if message.times > 0 else "ignore"
             # warnings matches from the start of the text; ours are searched anywhere
             warnings.filterwarnings(action, message=f"(?s).*{message.pattern}")
 

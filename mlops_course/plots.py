@@ -33,13 +33,15 @@ def confusion_matrix_figure(
         display_labels: names shown on the axes instead of the labels (e.g. ``class_names()``).
         title: the figure's title.
     """
-    if labels is None:
-        labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
-    labels = list(labels)
-    names = [str(n) for n in (display_labels if display_labels is not None else labels)]
-    counts = confusion_matrix(y_true, y_pred, labels=labels)
+    shown = list(
+        labels
+        if labels is not None
+        else np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
+    )
+    names = [str(n) for n in (display_labels if display_labels is not None else shown)]
+    counts = confusion_matrix(y_true, y_pred, labels=shown)
 
-    size = 2.0 + 0.6 * len(labels)
+    size = 2.0 + 0.6 * len(shown)
     fig = Figure(figsize=(size + 1.0, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues")
@@ -49,7 +51,7 @@ def confusion_matrix_figure(
         for j in range(counts.shape[1]):
             color = "white" if counts[i, j] > threshold else "black"
             ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=color)
-    ticks = range(len(labels))
+    ticks = range(len(shown))
     ax.set_xticks(ticks, names, rotation=45 if max(map(len, names), default=0) > 3 else 0)
     ax.set_yticks(ticks, names)
     ax.set_xlabel("Predicted label")

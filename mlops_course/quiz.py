@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import textwrap
 from pathlib import Path
 
 from mlops_course.paths import repo_root
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 OPTIONS = "abcd"
@@ -64,6 +65,7 @@ def check_quiz(notebook: str, answers: dict, expected: dict[str, str] | None = N
 
     Without ``expected`` (digests), the key is ``authors/quizzes/<notebook>.toml``.
     """
+    key: dict[str, dict]
     if expected is not None:
         key = {q: {"digest": d} for q, d in expected.items()}
     else:

@@ -214,12 +214,12 @@ def _locked(home: Path) -> Iterator[None]:
             import msvcrt
 
             fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)  # retries for about 10 s
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
             try:
                 yield
             finally:
                 fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
             return
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -279,7 +279,7 @@ def ensure_server(
     home.mkdir(parents=True, exist_ok=True)
     with _locked(home):
         info, verdict = status(home)
-        if verdict == "running":
+        if verdict == "running" and info is not None:
             return info
         if info is not None and verdict.startswith("unhealthy"):
             # Maybe still starting (another process just launched it): give it a moment.
@@ -449,7 +449,7 @@ def stop(home: Path | None = None) -> str:
     with _locked(home):
         info, verdict = status(home)
         survivors = home_processes(home)
-        if verdict.startswith("foreign"):
+        if verdict.startswith("foreign") and info is not None:
             _state_path(home).unlink(missing_ok=True)
             _stop_processes(survivors)
             return (

@@ -26,7 +26,7 @@ class TargetLoadError(ImportError):
 
     def __init__(self, message: str, *, path: Path | None = None, lineno: int | None = None):
         super().__init__(message)
-        self.path = path
+        self.path = path  # type: ignore[assignment]  # ImportError's is a str; ours a Path
         self.lineno = lineno
 
 
@@ -67,6 +67,8 @@ def load(module: str, target: str | os.PathLike | None = None) -> ModuleType:
         raise TargetLoadError(f"{path} does not exist.", path=path)
     name = f"mlops_course_target_{abs(hash(str(folder)))}.{module}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # not a Python file importlib can load
+        raise TargetLoadError(f"{path} cannot be imported as a module.", path=path)
     mod = importlib.util.module_from_spec(spec)
     # Registered so that pickling and dataclasses defined in the module work.
     sys.modules[name] = mod

@@ -226,7 +226,7 @@ def run_realtime(args) -> int:
     if args.predict is not None or demo is not None:
         rows = (
             [parse_feature_line(args.predict, served.columns)]
-            if args.predict is not None
+            if args.predict is not None or demo is None
             else demo.to_dict("records")
         )
         try:

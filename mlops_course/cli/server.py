@@ -29,13 +29,12 @@ def run(args) -> int:
         print(f"{verb} MLflow server at {info.uri}" + (f" (PID {info.pid})" if info.pid else ""))
         return 0
     if args.action == "status":
-        if server.env_tracking_uri():
-            uri = server.env_tracking_uri()
+        if uri := server.env_tracking_uri():
             ok = server.is_healthy(uri)
             print(f"Using MLFLOW_TRACKING_URI={uri}: {'healthy' if ok else 'NOT reachable'}")
             return 0 if ok else 1
-        info, verdict = server.status()
-        where = f" at {info.uri} (PID {info.pid}, home {info.home})" if info else ""
+        found, verdict = server.status()
+        where = f" at {found.uri} (PID {found.pid}, home {found.home})" if found else ""
         print(f"Course MLflow server: {verdict}{where}")
         if verdict != "running":
             print("Start it with `mlops-course server start`.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,17 +29,26 @@ def exercise_key(ex_id: str) -> tuple[int, ...]:
     return tuple(int(p) for p in ex_id.split(".") if p.isdigit())
 
 
+def graded_functions(
+    tree: ast.Module,
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, str]]:
+    """``(function node, exercise id, title)`` for every graded function of a parsed module:
+    those whose docstring starts with ``Exercise M.N: Title.``."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = (ast.get_docstring(node) or "").strip()
+            match = _HEADING.match(doc.splitlines()[0]) if doc else None
+            if match:
+                yield node, match[1], match[2]
+
+
 def exercises_in(path: Path) -> list[Exercise]:
     """The exercises defined in one solutions (or exercises) file."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            doc = ast.get_docstring(node) or ""
-            match = _HEADING.match(doc.strip().splitlines()[0]) if doc.strip() else None
-            if match:
-                found.append(Exercise(match[1], match[2], path.stem, node.name))
-    return found
+    return [
+        Exercise(ex_id, title, path.stem, node.name)
+        for node, ex_id, title in graded_functions(tree)
+    ]
 
 
 def catalog(folder: Path | None = None) -> dict[str, Exercise]:

@@ -26,13 +26,18 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from mlops_course.grading.warm import ENV_ERROR_VAR
 
 OUTCOMES = ("passed", "failed", "not_started", "timeout", "crashed", "error", "env_unavailable")
 MESSAGE_LIMIT = 1500
 DETAIL_LIMIT = 20000
 VERBOSE_VAR = "MLOPS_COURSE_VERBOSE"
+EVENTS = pytest.StashKey["_Events"]()  # where this session reports to the grader
+RESULTS = pytest.StashKey[dict]()  # nodeid -> this session's result of that check
 
 
 class EnvUnavailable(RuntimeError):
@@ -66,8 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--target")
     if target:
         os.environ["MLOPS_COURSE_TARGET"] = target
-    config._mlops_events = _Events(config.getoption("--mlops-events"))
-    config._mlops_results = {}
+    config.stash[EVENTS] = _Events(config.getoption("--mlops-events"))
+    config.stash[RESULTS] = {}
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -93,7 +98,8 @@ def exercise_meta(item: pytest.Item) -> dict | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = {e.strip() for e in config.getoption("--exercise") for e in e.split(",") if e.strip()}
     if wanted:
-        keep, drop = [], []
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
         for item in items:
             meta = exercise_meta(item)
             (keep if meta and meta["exercise"] in wanted else drop).append(item)
@@ -118,7 +124,7 @@ def check_title(item: pytest.Item) -> str:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    events: _Events = session.config._mlops_events
+    events = session.config.stash[EVENTS]
     if not events:
         return
     tests = []
@@ -216,9 +222,10 @@ def _is_import_error(excinfo: pytest.ExceptionInfo) -> bool:
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
-    while exc is not None and exc not in seen:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
     return seen
 
 
@@ -296,7 +303,8 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, righ
                 lines.append(f"  {key}: yours {_short(left[key])}, expected {_short(right[key])}")
         return lines if len(lines) > 1 else None
     if type(right).__name__ == "ApproxScalar":
-        expected = f"{_short(right.expected)} (± {right.tolerance:.1g})"
+        approx: Any = right  # pytest's ApproxScalar: .expected and .tolerance
+        expected = f"{_short(approx.expected)} (± {approx.tolerance:.1g})"
     elif type(right).__name__.startswith("Approx"):
         expected = repr(right)
     else:
@@ -328,7 +336,7 @@ def _learner_location(excinfo: pytest.ExceptionInfo) -> str | None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
-    results = item.config._mlops_results
+    results = item.config.stash[RESULTS]
     current = results.setdefault(item.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
     current["duration"] += getattr(report, "duration", 0.0) or 0.0
     if report.failed and current["outcome"] == "passed":
@@ -352,7 +360,7 @@ def pytest_runtest_logstart(nodeid: str, location) -> None:
 def pytest_runtest_logfinish(nodeid: str, location) -> None:
     events = _config_events()
     if events:
-        result = _CONFIG["config"]._mlops_results.get(nodeid, {"outcome": "error"})
+        result = _CONFIG["config"].stash[RESULTS].get(nodeid, {"outcome": "error"})
         events.write({"event": "result", "nodeid": nodeid, **result})
 
 
@@ -366,7 +374,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def _config_events() -> _Events | None:
     config = _CONFIG.get("config")
-    return getattr(config, "_mlops_events", None) if config else None
+    return config.stash.get(EVENTS, None) if config else None
 
 
 class _Events:
@@ -400,7 +408,7 @@ class _SessionServer:
 
         if cls.uri:
             return cls.uri
-        cls.error = cls.error or os.environ.get("MLOPS_COURSE_ENV_ERROR")
+        cls.error = cls.error or os.environ.get(ENV_ERROR_VAR)
         if cls.error:
             raise EnvUnavailable(cls.error)
         try:
@@ -420,7 +428,7 @@ class _SessionServer:
         from mlops_course import server
 
         uri = cls.uri or server.env_tracking_uri()
-        return bool(uri) and server.is_healthy(uri)
+        return bool(uri) and server.is_healthy(str(uri))
 
     @classmethod
     def stop(cls) -> None:

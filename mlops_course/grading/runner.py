@@ -30,11 +30,11 @@ from mlops_course.grading import hints as hints_mod
 from mlops_course.grading import report as report_mod
 from mlops_course.grading.catalog import catalog, exercise_key
 from mlops_course.grading.plugin import VERBOSE_VAR
+from mlops_course.grading.warm import ENV_ERROR_VAR, child_env
 from mlops_course.paths import repo_root
 from mlops_course.proc import stop_group, tail
 
 DEFAULT_TIMEOUT = 120.0
-ENV_ERROR_VAR = "MLOPS_COURSE_ENV_ERROR"
 
 
 class GradingError(RuntimeError):
@@ -97,7 +97,7 @@ def grade(
     timeout = timeout or default_timeout()
     tests_dir = tests_dir or repo_root() / "tests" / "graded"
 
-    env = _child_env(target)
+    env = child_env(target)
     if verbose:
         env[VERBOSE_VAR] = "1"
     tracking_uri = None
@@ -180,25 +180,6 @@ def _clean(client, exercises: list[str], note: Callable[[str], None] | None) -> 
     except Exception as exc:  # the server went away, a permission: grading goes on
         if note:
             note(f"Could not remove what earlier checks left in MLflow: {str(exc)[:200]}")
-
-
-def _child_env(target: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop(ENV_ERROR_VAR, None)
-    env["MLOPS_COURSE_TARGET"] = target
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    env["MPLBACKEND"] = "Agg"
-    env["PYTHONUNBUFFERED"] = "1"
-    # Only our plugin: scanning every installed package for pytest plugins costs time, and
-    # the graded run needs no other.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    # Fail fast when the server goes away instead of retrying for minutes.
-    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
-    # Small models on a laptop: BLAS thread pools only add start-up and contention.
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")
-    return env
 
 
 def _pytest_args(

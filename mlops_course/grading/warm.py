@@ -140,6 +140,30 @@ def _fork_child(req: dict) -> int:
 
 
 # ----------------------------------------------------------------------------- in the runner
+# An environment problem found before the tests run (no server): the plugin reports it.
+ENV_ERROR_VAR = "MLOPS_COURSE_ENV_ERROR"
+
+
+def child_env(target: str) -> dict[str, str]:
+    """The environment a graded pytest process runs in, for ``target``."""
+    env = dict(os.environ)
+    env.pop(ENV_ERROR_VAR, None)
+    env["MLOPS_COURSE_TARGET"] = target
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONUNBUFFERED"] = "1"
+    # Only our plugin: scanning every installed package for pytest plugins costs time, and
+    # the graded run needs no other.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # Fail fast when the server goes away instead of retrying for minutes.
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+    # Small models on a laptop: BLAS thread pools only add start-up and contention.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
+
+
 class WarmChild:
     """A forked pytest child, with the part of ``subprocess.Popen`` the runner uses."""
 
@@ -157,11 +181,11 @@ class WarmChild:
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+        while (code := self.poll()) is None:
+            if timeout is not None and deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("pytest", timeout)
             time.sleep(0.02)
-        return self.returncode
+        return code
 
 
 class Zygote:
@@ -180,6 +204,7 @@ class Zygote:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        assert self.proc.stdout is not None  # opened with stdout=PIPE
         for raw in self.proc.stdout:
             try:
                 msg = json.loads(raw)
@@ -202,6 +227,7 @@ class Zygote:
         with self._lock:
             n = len(self._pids)
             req = {"args": args, "env": env, "cwd": cwd, "log": log}
+            assert self.proc.stdin is not None  # opened with stdin=PIPE
             self.proc.stdin.write((json.dumps(req) + "\n").encode())
             self.proc.stdin.flush()
             deadline = time.monotonic() + 10
@@ -231,6 +257,4 @@ def zygote(env: dict[str, str], wait: float = 0) -> Zygote | None:
 
 def prewarm() -> None:
     """Start the zygote in the background (``mlops_course.setup()`` calls this)."""
-    from mlops_course.grading.runner import _child_env
-
-    zygote(_child_env("exercises"), wait=0)
+    zygote(child_env("exercises"), wait=0)
