@@ -269,11 +269,25 @@ def _parse_tags(pairs: list[str]) -> dict[str, str]:
     return tags
 
 
+def _name_to_register(client, name: str) -> str:
+    """The model a new version goes to, named as every other command names it: an existing
+    model (``NAME`` or ``<you>.NAME``), else ``<you>.NAME`` in your namespace, so that
+    `registry list` shows what `register` just made."""
+    from mlops_course import naming
+    from mlops_course import registry_tools as rt
+
+    try:
+        return rt.resolve_name(client, name)
+    except RegistryInputError:  # not there yet: a new model, in your namespace
+        mine = f"{naming.student()}."
+        return name if name.startswith(mine) else naming.model_name(name)
+
+
 def run_register(args) -> int:
     from mlops_course import registry_tools as rt
 
     client = _client()
-    name = rt.check_model_name(args.name)
+    name = _name_to_register(client, rt.check_model_name(args.name))
     tags = _parse_tags(args.tag)
     alias = rt.check_alias(args.alias) if args.alias else None
     rt.check_run(client, args.run_id, args.artifact_path)

@@ -122,6 +122,20 @@ def test_compare_prints_a_table_and_json(make_model, capsys):
 
 
 # ----------------------------------------------------------------------------- changing
+def test_register_a_short_name_in_your_namespace_then_list_shows_it(client, experiment_id, capsys):
+    """The source material's "register, then list the models": a name without your prefix
+    becomes `<you>.NAME` (as every other command reads it), so `list` shows it."""
+    run = run_with_model(client, experiment_id, {"accuracy": 0.9})
+    short = f"cli-short-{uuid.uuid4().hex[:8]}"
+    argv = ["registry", "register", "--run-id", run.run_id, "--name", short, "--json"]
+    assert main(argv) == 0
+    assert as_json(capsys)["name"] == naming.model_name(short)
+    assert main(["registry", "list", "--json"]) == 0
+    assert naming.model_name(short) in {m["name"] for m in as_json(capsys)}
+    assert main(argv) == 0  # the short name again: the same model, a second version
+    assert as_json(capsys)["version"] == "2"
+
+
 def test_register_with_alias_tags_and_description(client, experiment_id, capsys):
     run = run_with_model(client, experiment_id, {"accuracy": 0.9})
     name = naming.model_name(f"cli-register-{uuid.uuid4().hex[:8]}")
