@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: course test shell install lint exercises check-exercises notebooks check-notebooks bench server-stop doctor clean
+.PHONY: course test shell install lint typecheck exercises check-exercises notebooks check-notebooks bench server-stop doctor clean
 
 # The virtualenv is rebuilt only when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -31,13 +31,22 @@ test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" MLOPS_COURSE_TARGET=solutions \
 		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
 
+## lint: ruff's rules and formatting (what CI runs first)
 lint: $(STAMP)
 	$(BIN)/ruff check mlops_course solutions exercises tests bench authors/notebooks
 	$(BIN)/ruff format --check mlops_course solutions tests bench
 
+## typecheck: mypy on mlops_course/ (settings in pyproject.toml; the CLI handlers fully typed)
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 ## exercises: regenerate exercises/ from solutions/ (edited files are backed up first)
 exercises: $(STAMP)
 	$(BIN)/mlops-course author exercises
+
+## check-exercises: exit 1 if exercises/ differs from a fresh generation from solutions/
+check-exercises: $(STAMP)
+	$(BIN)/mlops-course author exercises --check
 
 ## notebooks: regenerate notebooks/*.ipynb from authors/notebooks/*.py (outputs stripped)
 notebooks: $(STAMP)
@@ -48,6 +57,10 @@ BENCHES := server check registry serving batch_predict validation monitoring
 bench: $(STAMP)
 	@for b in $(BENCHES); do echo "== bench/bench_$$b.py"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_$$b.py || exit 1; done
+
+## check-notebooks: exit 1 if a notebook differs from its source in authors/notebooks/
+check-notebooks: $(STAMP)
+	$(BIN)/mlops-course author notebooks --check
 
 doctor: $(STAMP)
 	$(BIN)/mlops-course doctor

@@ -15,8 +15,14 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from mlops_course.cli.args import CliError, CourseArgumentParser, dispatch, fail
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 # Course order; a group whose module is not written yet is simply not offered.
 GROUPS = (
@@ -25,7 +31,7 @@ GROUPS = (
 )  # fmt: skip
 
 
-def _groups():
+def _groups() -> Iterator[ModuleType]:
     for name in GROUPS:
         qualified = f"{__name__}.{name}"
         try:

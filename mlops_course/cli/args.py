@@ -24,11 +24,14 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
 DEBUG_VAR = "MLOPS_COURSE_DEBUG"
+# What each command group's register() receives: the top parser's sub-parsers.
+Subparsers = argparse._SubParsersAction
 
 
 class CliError(ValueError):
@@ -65,14 +68,16 @@ class CourseArgumentParser(argparse.ArgumentParser):
     """argparse whose errors are one line and exit code 2 (through :func:`dispatch`), not the
     usage block; every (sub)parser records its command line for the last-resort message."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.set_defaults(_command=self.prog)
 
-    def error(self, message: str):  # argparse's hook: called for every parsing mistake
+    def error(self, message: str) -> NoReturn:  # argparse's hook: called for every parsing mistake
         raise CliError(f"{message} (see `{self.prog} --help`)")
 
-    def parse_known_args(self, args=None, namespace=None):
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
         # Old habits first ("--stage Production", "monitor --plot"): a pointer to the modern
         # form, not argparse's "unrecognized arguments" (LEGACY_OPTIONS, below).
         tokens = list(sys.argv[1:] if args is None else args)
@@ -110,14 +115,14 @@ def _alias_option(parser: argparse.ArgumentParser, prefix: str = "") -> str:
     return "--alias"
 
 
-def _stage(option: str, value: str | None, parser) -> str:
+def _stage(option: str, value: str | None, parser: argparse.ArgumentParser) -> str:
     return (
         f"stages were replaced by aliases: use {_alias_option(parser)} {_modern_alias(value)} "
         f"instead of {option} {value or 'STAGE'} (see `{parser.prog} --help`)"
     )
 
 
-def _named_version(option: str, value: str | None, parser) -> str:
+def _named_version(option: str, value: str | None, parser: argparse.ArgumentParser) -> str:
     prefix = option[2:].removesuffix("version")  # "champion-", "challenger-" or ""
     alias_option = _alias_option(parser, prefix)
     if value and value.strip().lower() in STAGE_ALIASES:
@@ -135,14 +140,14 @@ def _not_a_number(value: str | None) -> bool:
     return value is not None and not value.strip().isdigit()
 
 
-def _archive(option: str, value: str | None, parser) -> str:
+def _archive(option: str, value: str | None, parser: argparse.ArgumentParser) -> str:
     return (
         f"{option} went with stages: moving an alias leaves the old version without it, so "
         f"there is nothing to archive; drop {option} (see `{parser.prog} --help`)"
     )
 
 
-def _rollback(option: str, value: str | None, parser) -> str:
+def _rollback(option: str, value: str | None, parser: argparse.ArgumentParser) -> str:
     if parser.prog.endswith(" registry rollback"):
         return f"{option} is not needed: `{parser.prog} NAME` rolls back (see its --help)"
     return (
@@ -489,7 +494,7 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def read_csv(path: Path, what: str = "the file", *, rows: bool = True, **kwargs):
+def read_csv(path: Path, what: str = "the file", *, rows: bool = True, **kwargs: Any) -> Any:
     """``pd.read_csv`` with one-line errors: a binary file, an empty file, not text, not CSV.
 
     Args:
@@ -559,7 +564,9 @@ def metric_safe_names(names: Iterable[object]) -> dict[object, str]:
 
 
 @contextlib.contextmanager
-def failed_runs_on_error(tracking_uri: str, experiment_name: str, filter_string: str = ""):
+def failed_runs_on_error(
+    tracking_uri: str, experiment_name: str, filter_string: str = ""
+) -> Iterator[list[str]]:
     """On an error inside the block, mark FAILED the runs of ``experiment_name`` that started
     during the block and are still RUNNING (matching ``filter_string`` too), then re-raise.
     For code that opens runs with ``MlflowClient.create_run``, which no ``with`` ends.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from mlops_course.cli.args import CliError
+from mlops_course.cli.args import CliError, Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("author", help="(course authors) regenerate exercises/ or notebooks/")
     p.add_argument("what", choices=["exercises", "notebooks"])
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
@@ -30,7 +31,7 @@ def _cannot_write(exc: OSError, what: str) -> CliError:
     )
 
 
-def run_author(args) -> int:
+def run_author(args: argparse.Namespace) -> int:
     from mlops_course import authoring
 
     if args.only and args.what != "notebooks":
@@ -53,7 +54,7 @@ def run_author(args) -> int:
     return 0
 
 
-def run_reset(args) -> int:
+def run_reset(args: argparse.Namespace) -> int:
     from mlops_course import authoring
 
     try:

@@ -10,6 +10,7 @@ environment, never the command line (``ps`` shows command lines to every local u
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -18,10 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from mlops_course.cli.args import port
+from mlops_course.cli.args import Subparsers, port
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "course", help="start the MLflow server and JupyterLab (what `make course` runs)"
     )
@@ -60,7 +61,7 @@ def lab_command(port: int, root: Path, *, no_browser: bool) -> list[str]:
     return cmd
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from mlops_course import server
     from mlops_course.paths import repo_root
     from mlops_course.proc import die_with_parent, stop_group, stop_on_hangup

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 
-def register(sub) -> None:
+from mlops_course.cli.args import Subparsers
+
+
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("doctor", help="check Python, packages, disk and the MLflow server")
     p.add_argument("--no-server", action="store_true", help="skip the server check")
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from mlops_course.doctor import run_checks
 
     checks = run_checks(server=not args.no_server)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-from mlops_course.cli.args import output_file, positive_float
+from mlops_course.cli.args import Subparsers, output_file, positive_float
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("grade", help="grade exercises and print the scoreboard")
     p.add_argument("ids", nargs="*", metavar="ID", help="exercise ids (e.g. 1.1 1.2); default all")
     p.add_argument("--target", help="exercises (default), solutions, or a folder of modules")
@@ -48,7 +49,7 @@ def register(sub) -> None:
     p.set_defaults(func=run_gradebook)
 
 
-def run_grade(args) -> int:
+def run_grade(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from mlops_course.grading import report as report_mod
@@ -91,7 +92,7 @@ def run_grade(args) -> int:
     return code
 
 
-def run_progress(args) -> int:
+def run_progress(args: argparse.Namespace) -> int:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -139,7 +140,7 @@ def run_progress(args) -> int:
     return 0
 
 
-def run_clean(args) -> int:
+def run_clean(args: argparse.Namespace) -> int:
     from mlflow import MlflowClient
 
     from mlops_course import server
@@ -177,7 +178,7 @@ def run_clean(args) -> int:
     return 0
 
 
-def run_gradebook(args) -> int:
+def run_gradebook(args: argparse.Namespace) -> int:
     from mlops_course.grading.gradebook import gradebook, load_reports, pass_rate_figure, write_csv
 
     latest, skipped = load_reports(args.reports)

@@ -12,19 +12,27 @@ with one line saying what exists and what to run, and nothing changed.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlops_course.cli import args as argtypes
-from mlops_course.cli.args import CliError
+from mlops_course.cli.args import CliError, Subparsers
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import pandas as pd
 
 PROG = "mlops-course monitor"
 DEFAULT_METRICS = ("accuracy", "f1_score")
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "monitor",
         help="track production batches, report, check degradation and drift, plot trends",
@@ -32,7 +40,9 @@ def register(sub) -> None:
     )
     cmds = p.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
 
-    def add(name: str, help_: str, func, *, experiment: bool = True):
+    def add(
+        name: str, help_: str, func: Callable[[argparse.Namespace], int], *, experiment: bool = True
+    ) -> argparse.ArgumentParser:
         c = cmds.add_parser(name, help=help_, description=help_)
         c.add_argument("--json", action="store_true", help="print JSON, for scripts")
         if experiment:
@@ -116,7 +126,7 @@ def register(sub) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _monitoring():
+def _monitoring() -> ModuleType:
     from mlops_course import target
 
     return target.load("monitoring", "solutions")
@@ -135,17 +145,17 @@ def _tracking_uri() -> str:
     return uri
 
 
-def _experiment(args) -> str:
+def _experiment(args: argparse.Namespace) -> str:
     from mlops_course import naming
 
     return args.experiment or naming.experiment_name("monitoring")
 
 
-def _read_csv(path: Path, what: str):
+def _read_csv(path: Path, what: str) -> pd.DataFrame:
     return argtypes.read_csv(path, f"{what} file")
 
 
-def _print_table(title: str, frame, *, index_name: str | None = None) -> None:
+def _print_table(title: str, frame: Any, *, index_name: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -160,13 +170,13 @@ def _print_table(title: str, frame, *, index_name: str | None = None) -> None:
     Console().print(table)
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if value != value else f"{value:.4g}"
     return str(value)
 
 
-def _history(args, metrics, days: int):
+def _history(args: argparse.Namespace, metrics: list[str], days: int) -> dict:
     """The report of the experiment, or a one-line error when there is nothing to report."""
     from mlflow import MlflowClient
 
@@ -184,15 +194,15 @@ def _history(args, metrics, days: int):
 class _RenamedColumns:
     """A model seen through metric-safe column names: ``predict`` gives it its own names."""
 
-    def __init__(self, model, original: dict[str, object]):
+    def __init__(self, model: Any, original: dict[str, object]):
         self.model = model
         self.original = original  # safe name -> the column's real name
 
-    def predict(self, X):
+    def predict(self, X: Any) -> Any:
         return self.model.predict(X.rename(columns=self.original))
 
 
-def _from_prediction_log(log, args):
+def _from_prediction_log(log: pd.DataFrame, args: argparse.Namespace) -> tuple[pd.DataFrame, dict]:
     """The features of a prediction log's rows, and what the log says of them: the rows one
     version answered (``--version``, or the only version in the log), first and last time."""
     from mlops_course.serving_tools import LOG_COLUMNS
@@ -222,7 +232,7 @@ def _from_prediction_log(log, args):
     return features, about
 
 
-def run_track(args) -> int:
+def run_track(args: argparse.Namespace) -> int:
     import mlflow
     import pandas as pd
     from mlflow import MlflowClient
@@ -348,7 +358,7 @@ def run_track(args) -> int:
     return 0
 
 
-def run_report(args) -> int:
+def run_report(args: argparse.Namespace) -> int:
     report = _history(args, args.metrics, args.days)
     if report["n_batches"] == 0:
         raise CliError(
@@ -376,7 +386,7 @@ def run_report(args) -> int:
     return 0
 
 
-def run_check_degradation(args) -> int:
+def run_check_degradation(args: argparse.Namespace) -> int:
     report = _history(args, [args.metric], 1_000_000)
     values = report["history"][args.metric].dropna()
     needed = args.window + 1 if args.baseline == "all" else 2 * args.window
@@ -405,7 +415,7 @@ def run_check_degradation(args) -> int:
 MIN_ROWS_PER_BIN = 5  # the usual floor for a histogram's (and chi-square's) expected counts
 
 
-def _psi_bins(values, categorical: bool) -> int:
+def _psi_bins(values: Any, categorical: bool) -> int:
     """How many bins PSI gives a column (solutions/monitoring.py, 5.1): one per distinct value
     for a categorical column or 20 values or fewer, else Sturges' rule."""
     import math
@@ -419,7 +429,7 @@ def _psi_bins(values, categorical: bool) -> int:
     return math.ceil(math.log2(max(len(clean), 1))) + 1
 
 
-def run_drift(args) -> int:
+def run_drift(args: argparse.Namespace) -> int:
     reference = _read_csv(args.reference, "Reference")
     current = _read_csv(args.current, "Current")
     missing = [c for c in reference.columns if c not in current.columns]
@@ -469,7 +479,7 @@ def run_drift(args) -> int:
     return 1 if verdict["dataset_drift"] else 0
 
 
-def run_plot(args) -> int:
+def run_plot(args: argparse.Namespace) -> int:
     report = _history(args, args.metrics, args.days)
     history = report["history"].dropna(how="all")
     if history.empty:

@@ -3,14 +3,23 @@ file (streamed in chunks) or typed in (one row at a time)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlops_course.cli import args as argtypes
+from mlops_course.cli.args import Subparsers
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mlops_course.serving_tools import ServedModel
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     from mlops_course.serving_tools import add_model_arguments
 
     p = sub.add_parser("predict", help="batch (CSV in, CSV out) or real-time predictions")
@@ -51,7 +60,7 @@ def register(sub) -> None:
 
 
 # ----------------------------------------------------------------------------- batch
-def run_batch(args) -> int:
+def run_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from mlops_course import target
@@ -147,7 +156,7 @@ def _log_batch(summary: dict, tracking_uri: str) -> str:
     return run.info.run_id
 
 
-def _print_batch(console, summary: dict, args) -> None:
+def _print_batch(console: Console, summary: dict, args: argparse.Namespace) -> None:
     from rich.table import Table
 
     rows, seconds = summary["rows"], max(summary["seconds"], 1e-9)
@@ -169,7 +178,7 @@ def _print_batch(console, summary: dict, args) -> None:
         console.print(f"Logged as run {summary['run_id']}.")
 
 
-def _print_sample(console, output, rows: int) -> None:
+def _print_sample(console: Console, output: Path, rows: int) -> None:
     """The first ``rows`` rows of ``output``, the prediction first, in as many columns as the
     console's width holds (80 when it is no terminal): a line never wraps."""
     import pandas as pd
@@ -191,7 +200,7 @@ def _print_sample(console, output, rows: int) -> None:
 
 
 # ----------------------------------------------------------------------------- realtime
-def run_realtime(args) -> int:
+def run_realtime(args: argparse.Namespace) -> int:
     from mlops_course import target
     from mlops_course.serving_tools import (
         demo_rows,
@@ -213,7 +222,7 @@ def run_realtime(args) -> int:
         )
     serving = target.load("serving", "solutions")
 
-    def answer(row) -> dict:
+    def answer(row: Any) -> dict:
         frame = serving.validate_rows([row], served.columns, served.types, batch_limit=1)
         out = predict_frame(served, frame)
         return {
@@ -241,11 +250,11 @@ def run_realtime(args) -> int:
     return _interactive(served, answer, serving.InvalidInput, parse_feature_line, args.json)
 
 
-def _expected(served) -> str:
+def _expected(served: ServedModel) -> str:
     return ", ".join(f"{c} ({t})" for c, t in zip(served.columns, served.types, strict=True))
 
 
-def _print_answers(answers: list[dict], served) -> None:
+def _print_answers(answers: list[dict], served: ServedModel) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -267,7 +276,13 @@ def _print_answers(answers: list[dict], served) -> None:
     Console().print(table)
 
 
-def _interactive(served, answer, invalid, parse, as_json: bool) -> int:
+def _interactive(
+    served: ServedModel,
+    answer: Callable[[Any], dict],
+    invalid: type[Exception],
+    parse: Callable[[str, list[str]], Any],
+    as_json: bool,
+) -> int:
     print(f"Model {served.name or served.model_uri}, version {served.version}.")
     print(f"Type one row per line: {', '.join(served.columns)}")
     print("  as values in that order (5.1,3.5,...) or as name=value pairs; 'quit' to stop.")
@@ -284,7 +299,7 @@ def _interactive(served, answer, invalid, parse, as_json: bool) -> int:
         try:
             result = answer(parse(line, served.columns))
         except invalid as exc:
-            print(f"  not a valid row: {exc.message}")
+            print(f"  not a valid row: {getattr(exc, 'message', exc)}")
             print(f"  expected: {_expected(served)}")
             continue
         if as_json:

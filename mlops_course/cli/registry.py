@@ -10,16 +10,26 @@ refuse: exit 2); promoting a version whose latest validation said not to warns f
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from mlops_course.cli import args as argtypes
+from mlops_course.cli.args import Subparsers
 from mlops_course.registry_tools import RegistryInputError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from mlflow import MlflowClient
+    from rich.console import Console
 
 PROG = "mlops-course registry"
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "registry",
         help="list, register, promote, compare and roll back registered models",
@@ -27,7 +37,9 @@ def register(sub) -> None:
     )
     cmds = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
 
-    def add(name: str, help_: str, func, *, confirm: bool = False):
+    def add(
+        name: str, help_: str, func: Callable[[argparse.Namespace], int], *, confirm: bool = False
+    ) -> argparse.ArgumentParser:
         c = cmds.add_parser(name, help=help_, description=help_)
         c.add_argument("--json", action="store_true", help="print JSON, for scripts")
         if confirm:
@@ -82,7 +94,7 @@ def register(sub) -> None:
 
 
 # ----------------------------------------------------------------------------- plumbing
-def _client():
+def _client() -> MlflowClient:
     import mlflow
     from mlflow import MlflowClient
 
@@ -93,20 +105,20 @@ def _client():
     return MlflowClient(uri)
 
 
-def _solutions():
+def _solutions() -> ModuleType:
     from mlops_course import target
 
     return target.load("registry", "solutions")
 
 
-def _console():
+def _console() -> Console:
     from rich.console import Console
 
     # Not a terminal (a pipe, a log): rich would wrap at 80 columns; model names are long.
     return Console(width=None if sys.stdout.isatty() else 160)
 
 
-def _confirm(args, question: str) -> bool:
+def _confirm(args: argparse.Namespace, question: str) -> bool:
     if getattr(args, "yes", False):
         return True
     if not sys.stdin or not sys.stdin.isatty():  # a script, a pipe, CI: never wait, never assume
@@ -119,7 +131,7 @@ def _confirm(args, question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _warned(client, name: str, version: str, question: str) -> tuple[str, str | None]:
+def _warned(client: MlflowClient, name: str, version: str, question: str) -> tuple[str, str | None]:
     """The question to ask before promoting ``version``, led by the warning of its latest
     validation when that said not to promote."""
     from mlops_course import registry_tools as rt
@@ -131,7 +143,9 @@ def _warned(client, name: str, version: str, question: str) -> tuple[str, str | 
     return question, warning
 
 
-def _promoted(client, name: str, version: str, previous: str | None, alias: str) -> None:
+def _promoted(
+    client: MlflowClient, name: str, version: str, previous: str | None, alias: str
+) -> None:
     from mlops_course import registry_tools as rt
 
     rt.record_promotion(client, name, version, previous, alias=alias)
@@ -142,7 +156,7 @@ def _cancelled() -> int:
     return 1
 
 
-def _emit(args, payload, render) -> int:
+def _emit(args: argparse.Namespace, payload: Any, render: Callable[[Console], None]) -> int:
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
     else:
@@ -155,7 +169,7 @@ def _aliases_text(aliases: dict[str, str]) -> str:
 
 
 # ----------------------------------------------------------------------------- commands
-def run_list(args) -> int:
+def run_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from mlops_course import naming, registry_tools
@@ -166,7 +180,7 @@ def run_list(args) -> int:
     )
     rows = registry_tools.list_models(client, prefix)
 
-    def render(console):
+    def render(console: Console) -> None:
         where = "every namespace" if not prefix else f"names starting with {prefix!r}"
         if not rows:
             console.print(
@@ -192,7 +206,7 @@ def run_list(args) -> int:
     return _emit(args, rows, render)
 
 
-def run_details(args) -> int:
+def run_details(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from mlops_course import registry_tools
@@ -201,7 +215,7 @@ def run_details(args) -> int:
     name = registry_tools.resolve_name(client, args.name)
     info = registry_tools.model_details(client, name)
 
-    def render(console):
+    def render(console: Console) -> None:
         console.print(f"[bold]{info['name']}[/]  {_aliases_text(info['aliases'])}")
         if info["description"]:
             console.print(info["description"])
@@ -234,7 +248,7 @@ def run_details(args) -> int:
     return _emit(args, info, render)
 
 
-def _render_validations(console, validations: list[dict]) -> None:
+def _render_validations(console: Console, validations: list[dict]) -> None:
     """Every validation of the model, newest first (the versions' validation_* tags name only
     the latest)."""
     from rich.table import Table
@@ -269,7 +283,7 @@ def _parse_tags(pairs: list[str]) -> dict[str, str]:
     return tags
 
 
-def _name_to_register(client, name: str) -> str:
+def _name_to_register(client: MlflowClient, name: str) -> str:
     """The model a new version goes to, named as every other command names it: an existing
     model (``NAME`` or ``<you>.NAME``), else ``<you>.NAME`` in your namespace, so that
     `registry list` shows what `register` just made."""
@@ -283,7 +297,7 @@ def _name_to_register(client, name: str) -> str:
         return name if name.startswith(mine) else naming.model_name(name)
 
 
-def run_register(args) -> int:
+def run_register(args: argparse.Namespace) -> int:
     from mlops_course import registry_tools as rt
 
     client = _client()
@@ -313,7 +327,7 @@ def run_register(args) -> int:
         _promoted(client, name, version, previous, alias)
     payload = {"name": name, "version": version, "alias": alias, "previous": previous}
 
-    def render(console):
+    def render(console: Console) -> None:
         console.print(
             f"Registered [bold]{name}[/] version [bold]{version}[/] from run {args.run_id}."
         )
@@ -325,7 +339,7 @@ def run_register(args) -> int:
     return _emit(args, payload, render)
 
 
-def run_promote(args) -> int:
+def run_promote(args: argparse.Namespace) -> int:
     from mlops_course import registry_tools as rt
 
     client = _client()
@@ -350,14 +364,14 @@ def run_promote(args) -> int:
     _promoted(client, name, version, previous, alias)
     payload = {"name": name, "alias": alias, "version": version, "previous": previous}
 
-    def render(console):
+    def render(console: Console) -> None:
         console.print(f"@{alias} → v{version} (was {f'v{previous}' if previous else 'unset'})")
         console.print(rt.follow_note(alias))
 
     return _emit(args, {**payload, "changed": True, "warning": warning}, render)
 
 
-def run_auto_promote(args) -> int:
+def run_auto_promote(args: argparse.Namespace) -> int:
     from mlops_course import registry_tools as rt
 
     client = _client()
@@ -397,7 +411,7 @@ def run_auto_promote(args) -> int:
         "warning": warning,
     }
 
-    def render(console):
+    def render(console: Console) -> None:
         if promoted:
             reason = client.get_model_version(name, version).tags.get("promotion_reason", "")
             console.print(f"[green]Promoted[/]: @{alias} → v{version} ({reason})")
@@ -412,7 +426,7 @@ def run_auto_promote(args) -> int:
     return _emit(args, payload, render)
 
 
-def run_compare(args) -> int:
+def run_compare(args: argparse.Namespace) -> int:
     import math
 
     from rich.table import Table
@@ -432,7 +446,7 @@ def run_compare(args) -> int:
         },
     }
 
-    def render(console):
+    def render(console: Console) -> None:
         out = Table(title=f"{name}: versions compared")
         out.add_column("metric")
         for v in table.columns:
@@ -450,7 +464,7 @@ def run_compare(args) -> int:
     return _emit(args, payload, render)
 
 
-def run_rollback(args) -> int:
+def run_rollback(args: argparse.Namespace) -> int:
     from mlops_course import registry_tools as rt
 
     client = _client()
@@ -468,13 +482,14 @@ def run_rollback(args) -> int:
     if args.to_version is not None:
         target = rt.check_version(client, name, args.to_version)
     else:
-        target = client.get_model_version(name, current).tags.get("previous_version")
-        if not target or target == "none":
+        graded = _solutions()  # the tag its promote_to_alias writes and its rollback reads
+        recorded = client.get_model_version(name, current).tags.get(graded.PREVIOUS_VERSION)
+        if not recorded or recorded == graded.NO_PREVIOUS:
             raise RegistryInputError(
                 f"v{current} of {name!r} records no previous @{alias}; choose one with --to "
                 f"VERSION (see `{PROG} details {name}`)."
             )
-        target = rt.check_version(client, name, target)
+        target = rt.check_version(client, name, recorded)
     if target == current:
         return _emit(
             args,
@@ -488,7 +503,7 @@ def run_rollback(args) -> int:
         rt.record_previous_champion(client, name, current)
     payload = {"name": name, "alias": alias, "version": now, "previous": current, "changed": True}
 
-    def render(console):
+    def render(console: Console) -> None:
         console.print(f"@{alias} → v{now} (was v{current})")
         console.print(rt.follow_note(alias))
 

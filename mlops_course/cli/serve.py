@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+
 from mlops_course.cli import args as argtypes
+from mlops_course.cli.args import Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     from mlops_course.serving_tools import (
         BODY_TIMEOUT,
         FOLLOW_SECONDS,
@@ -81,7 +84,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from mlops_course import target
     from mlops_course.serving_tools import (
         VERSION_HEADER,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from mlops_course import server
+from mlops_course.cli.args import Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("server", help="start, inspect or stop the course's local MLflow server")
     p.add_argument("action", choices=["start", "status", "stop"])
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.action == "start":
         if server.env_tracking_uri():
             print(

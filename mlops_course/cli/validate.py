@@ -16,15 +16,21 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlops_course import validation_tools
 from mlops_course.cli import args as argtypes
-from mlops_course.cli.args import CliError
+from mlops_course.cli.args import CliError, Subparsers
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from mlflow import MlflowClient
 
 PROMOTED, NOT_PROMOTED, ERROR = 0, 1, 2
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "validate",
         help="compare a challenger with the champion (McNemar's test) and promote if allowed",
@@ -92,7 +98,7 @@ def _class_names(text: str) -> list[str]:
     return names
 
 
-def _test_data(args):
+def _test_data(args: argparse.Namespace) -> tuple[Any, Any, str, list[str] | None]:
     from mlops_course import data
 
     if args.test_data and args.dataset:
@@ -124,7 +130,7 @@ def _test_data(args):
     return frame.drop(columns=args.target_column), frame[args.target_column], str(path), None
 
 
-def _check_model(client, name: str) -> None:
+def _check_model(client: MlflowClient, name: str) -> None:
     from mlflow.exceptions import MlflowException
 
     try:
@@ -140,7 +146,7 @@ def _check_model(client, name: str) -> None:
         ) from exc
 
 
-def _check_stage_aliases(client, args) -> None:
+def _check_stage_aliases(client: MlflowClient, args: argparse.Namespace) -> None:
     """``--champion-alias Production`` from an old tutorial: without this, no version holding
     it would read as "no champion yet" and the challenger would be compared with nothing."""
     aliases = client.get_registered_model(args.model_name).aliases
@@ -155,7 +161,7 @@ def _check_stage_aliases(client, args) -> None:
             )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     X_test, y_test, source, class_names = _test_data(args)
 
     import mlflow
@@ -207,7 +213,7 @@ def run(args) -> int:
     return PROMOTED if result.promoted else NOT_PROMOTED
 
 
-def _power(validation, result, n_rows: int, *, confidence: float) -> dict | None:
+def _power(validation: ModuleType, result: Any, n_rows: int, *, confidence: float) -> dict | None:
     """Why the evidence was insufficient: the test's power at this size (None otherwise)."""
     test = result.mcnemar
     if test is None or result.recommendation.decision != validation.INSUFFICIENT_EVIDENCE:
@@ -221,7 +227,7 @@ def _power(validation, result, n_rows: int, *, confidence: float) -> dict | None
     )
 
 
-def _save_plots(result, folder: Path, class_names) -> list[str]:
+def _save_plots(result: Any, folder: Path, class_names: list[str] | None) -> list[str]:
     out = Path(folder)
     figures = {
         "metrics_comparison.png": validation_tools.metrics_comparison_figure(
@@ -237,7 +243,7 @@ def _save_plots(result, folder: Path, class_names) -> list[str]:
     return [str(out / name) for name in figures]
 
 
-def _summary(result, source: str, saved: list[str]) -> dict:
+def _summary(result: Any, source: str, saved: list[str]) -> dict:
     table = validation_tools.metrics_table(result.champion_metrics, result.challenger_metrics)
     metrics = {
         name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
@@ -268,7 +274,7 @@ def _summary(result, source: str, saved: list[str]) -> dict:
 
 
 def _print(
-    result, source: str, saved: list[str], power: dict | None, *, auto_promote: bool
+    result: Any, source: str, saved: list[str], power: dict | None, *, auto_promote: bool
 ) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -59,7 +59,9 @@ def test_the_grader_catches_the_mistake(module: str, mutant: Mutant, tmp_path, m
         f"{source.count(mutant.find)} times): {mutant.find!r}"
     )
     path.write_text(source.replace(mutant.find, mutant.replace), encoding="utf-8")
-    points, max_points, _ = _score(grade([mutant.exercise], target=str(copy), warm=True), mutant.exercise)
+    points, max_points, _ = _score(
+        grade([mutant.exercise], target=str(copy), warm=True), mutant.exercise
+    )
     KILLED[f"{mutant.exercise}: {mutant.mistake}"] = points < max_points
     assert points < max_points, f"survived: {mutant.mistake} scores {points:g}/{max_points:g}"
 
