@@ -1,7 +1,7 @@
 # Your exercises for serving: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/serving.py sha256:69c749ee7b9a
+# generated-from: solutions/serving.py sha256:3a1e85d227c0
 """Module 03, model serving: answer predictions over HTTP, safely, and in batch.
 
 You build the course's own prediction API for a registered model, one piece per exercise:
@@ -10,16 +10,24 @@ You build the course's own prediction API for a registered model, one piece per 
 * 3.2 the FastAPI app: ``/health``, ``/model/info``, ``/predict``, ``/predict/batch``;
 * 3.3 MLflow's scoring protocol (``/invocations``), so clients of ``mlflow models serve`` work;
 * 3.4 hot reload: follow the alias when it moves to another version, without a restart;
-* 3.5 batch prediction of a CSV file in chunks, whatever its size.
+* 3.5 batch prediction of a CSV file in chunks, whatever its size;
+* 3.6 (open) champion and challenger served side by side, a header choosing which answers.
 
-Loading a model is done for you by :func:`mlops_course.serving_tools.load_served_model`: it
-returns a :class:`~mlops_course.serving_tools.ServedModel` with the loaded ``pyfunc`` model,
-its ``raw`` scikit-learn estimator, ``name``, ``version``, ``alias``, ``columns`` and ``types``
-(from the signature), ``classes`` (None for a regressor) and ``info()`` (for ``/model/info``).
+Provided for you in :mod:`mlops_course.serving_tools` (notebook 03 shows each one):
 
-Every bad request must get a 4xx answer with a message naming the problem, never a 500:
-raise :class:`InvalidInput` (from :mod:`mlops_course.serving_tools`) with the right status code; :func:`create_app` turns it
-into a JSON answer ``{"detail": "<message>"}``.
+* :func:`~mlops_course.serving_tools.load_served_model` loads a model once and returns a
+  :class:`~mlops_course.serving_tools.ServedModel`: the loaded ``pyfunc`` model, its ``raw``
+  scikit-learn estimator, ``name``, ``version``, ``alias``, ``columns`` and ``types`` (from the
+  signature), ``classes`` (None for a regressor) and ``info()`` (for ``/model/info``);
+* :class:`~mlops_course.serving_tools.InvalidInput` ``(message, status_code)``: a request the
+  model cannot answer, and the 4xx status it deserves;
+* ``read_json(request, max_body_bytes)`` reads a request's JSON body, refusing a wrong content
+  type (415), a body too large (413) and malformed JSON (400) with ``InvalidInput``;
+* ``model_predict(served, frame)`` (predictions as a list) and ``predict_frame(served, frame)``
+  (predictions, probabilities, version and name), both turning a value the model refuses into
+  ``InvalidInput``; ``DTYPES``: MLflow's column types to pandas dtypes.
+
+Every bad request must get a 4xx answer with a message naming the problem, never a 500.
 
 Check one exercise with ``mlops_course.check("3.1")`` in a notebook or
 ``mlops-course grade 3.1`` in a terminal.
@@ -30,6 +38,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +61,7 @@ from mlops_course.serving_tools import (
 )
 
 SCORING_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+ALIAS_HEADER = "X-Model-Alias"  # exercise 3.6: the request header that picks an alias
 
 
 def validate_rows(
@@ -104,36 +115,36 @@ def create_app(
 ) -> FastAPI:
     """Exercise 3.2: Build the prediction API.
 
-    Load the model once with ``load_served_model(model_uri, tracking_uri=tracking_uri)`` and
-    keep it in ``app.state.served`` (exercise 3.4 swaps it there). Register an exception handler
-    so that ``InvalidInput`` becomes ``JSONResponse({"detail": exc.message},
-    status_code=exc.status_code)``. Then add these routes, each reading ``app.state.served``
-    once per request:
+    The app serves the model of ``model_uri``, loaded once when the app is created and kept in
+    ``app.state.served`` (a ``ServedModel``). Exercise 3.4 and ``mlops-course serve`` replace it
+    there, so each request is answered by the model found there when it arrives.
 
-    * ``GET /health`` -> ``{"status": "ok", "model_loaded": True, "model_version": <version>}``;
+    Routes, JSON in and out:
+
+    * ``GET /health`` -> ``{"status": "ok", "model_loaded": true, "model_version": <version>}``;
     * ``GET /model/info`` -> ``served.info()``;
-    * ``POST /predict``: the body (read it with ``await read_json(request, max_body_bytes)``,
-      which raises the 400/413/415 errors for you) is ``{"features": [v1, v2, ...]}`` or
-      ``{"features": {"name": v, ...}}`` or directly ``{"name": v, ...}``: ONE row. Validate
-      it with ``validate_rows([row], served.columns, served.types, batch_limit=batch_limit)``,
-      predict with ``predict_frame(served, frame)`` and answer ``{"prediction": <the one
-      prediction>, "probabilities": <its dict, or None>, "model_version": ...,
-      "model_name": ...}``. A body that is not a JSON object -> ``InvalidInput`` 422;
-    * ``POST /predict/batch``: the body is ``{"instances": [row, row, ...]}`` (rows as lists or
-      dicts); answer ``predict_frame(served, frame)`` as is. A body without ``"instances"``
-      -> ``InvalidInput`` 422 naming the key ``instances``;
-    * ``GET /ping`` -> status 200, and ``POST /invocations`` -> the body read with
-      ``read_json``, turned into a frame by :func:`parse_scoring_payload` (exercise 3.3), and
-      the answer ``{"predictions": model_predict(served, frame)}`` (MLflow's own format,
-      nothing else);
-    * ``POST /reload`` -> calls :func:`reload_if_moved` (exercise 3.4); when it returns a new
-      ``ServedModel``, put it in ``app.state.served``; answer ``{"reloaded": <bool>,
-      "model_version": <the version now served>}``.
+    * ``POST /predict``: ONE row, sent as ``{"features": [v1, v2, ...]}`` (the signature's
+      order), ``{"features": {"name": v, ...}}`` or directly ``{"name": v, ...}`` ->
+      ``{"prediction": <its prediction>, "probabilities": {<class>: <p>, ...} or null,
+      "model_version": ..., "model_name": ...}``;
+    * ``POST /predict/batch``: ``{"instances": [row, row, ...]}``, rows as lists or objects ->
+      ``{"predictions": [...], "probabilities": [{<class>: <p>}, ...] or null,
+      "model_version": ..., "model_name": ...}`` (what ``predict_frame`` returns);
+    * ``GET /ping`` -> 200; ``POST /invocations``: MLflow's scoring protocol (exercise 3.3) ->
+      ``{"predictions": [...]}`` and nothing else, as ``mlflow models serve`` answers;
+    * ``POST /reload``: look for a moved alias (exercise 3.4) and serve the new version if there
+      is one -> ``{"reloaded": <bool>, "model_version": <the version served now>}``.
 
-    When ``poll_seconds`` is set, also check for a moved alias every ``poll_seconds`` seconds in
-    the background while the app runs (an ``asyncio`` task started by the app's ``lifespan``,
-    calling ``reload_if_moved`` through ``asyncio.to_thread``; a failed check is skipped, the
-    next one retries).
+    A request the model cannot answer gets a 4xx, never a 500, with the body
+    ``{"detail": "<what is wrong>"}``: 415 a content type other than JSON, 413 a body over
+    ``max_body_bytes`` or more rows than ``batch_limit``, 400 malformed JSON (and, on
+    ``/invocations``, a payload in none of MLflow's formats), 422 JSON that does not fit: a body
+    that is not an object, a batch without the key ``instances`` (name it), rows that exercise
+    3.1 refuses.
+
+    With ``poll_seconds`` set, the app also looks for a moved alias by itself, every
+    ``poll_seconds`` seconds while it runs, and serves the new version as ``/reload`` does. A look
+    that fails (the registry briefly unreachable) is skipped; the next one tries again.
 
     Args:
         model_uri: ``models:/name@alias``, ``models:/name/<version>`` or ``runs:/<id>/model``.
@@ -164,8 +175,7 @@ def parse_scoring_payload(
       ...]``, or a dict of columns ``{"col": [v, v, ...], ...}``. Rows as bare lists (no names)
       are refused with 400, as MLflow does for a model whose signature names its columns.
 
-    Turn the payload into a list of dict rows and return
-    ``validate_rows(rows, columns, types, batch_limit=batch_limit)``.
+    The rows found are then checked exactly as exercise 3.1 checks them.
 
     Args:
         body: the decoded JSON body.
@@ -174,7 +184,7 @@ def parse_scoring_payload(
         batch_limit: the most rows accepted.
 
     Returns:
-        The validated DataFrame to pass to the model.
+        The validated DataFrame to pass to the model, as ``validate_rows`` returns it.
 
     Raises:
         InvalidInput: 400 when ``body`` is not an object with exactly one of the four keys
@@ -188,21 +198,20 @@ def parse_scoring_payload(
 def reload_if_moved(served: ServedModel, *, tracking_uri: str | None = None) -> ServedModel | None:
     """Exercise 3.4: Follow the alias when it moves.
 
-    A server started on ``models:/<name>@<alias>`` keeps the version it loaded; when someone
-    moves the alias (``set_registered_model_alias``), it should serve the new version without
-    a restart. Ask the registry which version the alias points to NOW
-    (``MlflowClient(tracking_uri).get_model_version_by_alias(served.name, served.alias)``);
-    if that is ``served.version``, return None (nothing to do, nothing loaded); else load it with
-    ``load_served_model(served.model_uri, tracking_uri=tracking_uri)`` and return the new
-    ``ServedModel``. A model served by version or run (``served.alias`` is None) never moves:
-    return None without asking the registry.
+    A server started on ``models:/<name>@<alias>`` loads the version the alias points to at that
+    moment and keeps it. Promotion moves the alias (module 02): this function lets the server
+    notice, without a restart.
 
     Args:
-        served: the model served now.
+        served: the model served now. ``served.alias`` is None when it was asked for by version
+            or by run: such a model never moves.
         tracking_uri: the tracking server, or None to keep the current one.
 
     Returns:
-        The newly loaded model, or None when the alias has not moved.
+        None when there is nothing to do (the model is not served by an alias, or its alias
+        still points to ``served.version``): nothing is loaded then. Otherwise the version the
+        alias points to now, loaded: a new ``ServedModel`` with the same ``model_uri`` and that
+        ``version``.
     """
     raise NotImplementedError("Exercise 3.4: write reload_if_moved()")
 
@@ -218,28 +227,30 @@ def predict_csv(
 ) -> dict:
     """Exercise 3.5: Predict a CSV file in chunks.
 
-    Load the model once (``load_served_model``), then read ``input_path`` ``chunk_size`` rows
-    at a time (``pd.read_csv(input_path, chunksize=chunk_size)``, or iterate ``chunks`` when it
-    is given: an iterable of DataFrames such as the CLI's progress-bar reader). Never hold the
-    whole file in memory. For each chunk: predict on the signature's columns
-    (``chunk[served.columns]``, extra columns are kept in the output but not given to the model),
-    and append to ``output_path`` the chunk's columns plus:
+    Score every row of ``input_path`` with the model of ``model_uri`` (loaded once) and write
+    ``output_path``: each input row, in order, with all its columns (extra ones, such as an id,
+    are kept but never given to the model), plus three columns:
 
-    * ``prediction``: the model's prediction;
-    * ``predicted_at``: ONE timestamp for the whole job (UTC, ISO 8601, taken before the first
-      chunk), the same on every row;
-    * ``model_version``: ``served.version``.
+    * ``prediction``: the model's prediction for the row;
+    * ``predicted_at``: when the job started, in UTC, ISO 8601 with its offset
+      (``2025-01-31T09:00:00+00:00``): ONE timestamp, the same on every row;
+    * ``model_version``: the version that predicted.
 
-    Write the header once (first chunk), no index. An input with no rows gives an output with
-    the header only.
+    One header line, no index column; an input with no rows gives the header only.
+
+    Memory stays bounded whatever the file's size: the file is never read whole, and the model
+    never gets more than ``chunk_size`` rows at once. ``output_path`` is replaced only when the
+    job succeeds: when it fails part-way (a missing column, a value the model refuses), an
+    existing ``output_path`` is left exactly as it was and no partial file is left behind.
 
     Args:
-        model_uri: the model to use (``models:/name@alias`` …).
+        model_uri: the model to use (``models:/name@alias`` ...).
         input_path: the CSV to read; it must hold the signature's columns.
         output_path: the CSV to write (replaced if it exists).
-        chunk_size: rows per chunk.
+        chunk_size: the most rows read and predicted at once.
         tracking_uri: the tracking server, or None to keep the current one.
-        chunks: optional iterable of DataFrames to use instead of reading ``input_path``.
+        chunks: an iterable of DataFrames to use instead of reading ``input_path`` (the CLI
+            passes one that shows a progress bar), or None.
 
     Returns:
         ``{"rows": <rows written>, "model_version": ..., "distribution": {<prediction as str>:
@@ -247,5 +258,41 @@ def predict_csv(
 
     Raises:
         InvalidInput: 422 naming the missing columns when the file lacks some of them.
+        ValueError: a value the model cannot take (InvalidInput is a ValueError too).
     """
     raise NotImplementedError("Exercise 3.5: write predict_csv()")
+
+
+def create_ab_app(
+    model_name: str,
+    *,
+    aliases: tuple[str, ...] = ("champion", "challenger"),
+    tracking_uri: str | None = None,
+    batch_limit: int = 1000,
+) -> FastAPI:
+    """Exercise 3.6: Serve champion and challenger side by side (open exercise).
+
+    Before a challenger replaces the champion, some clients can try it (a canary, an A/B test)
+    while every other client keeps the champion. Build an app that serves the versions the
+    ``aliases`` of the registered model ``model_name`` point to when the app is created. How is
+    up to you (you may reuse your earlier exercises): the grader only sends requests.
+
+    * ``POST /predict`` with the body ``{"instances": [row, row, ...]}`` (rows as lists in the
+      signature's order, or objects ``{name: value}``) answers ``{"predictions": [...],
+      "model_version": "<the version that answered>", "alias": "<its alias>"}``.
+    * The request header ``X-Model-Alias`` (:data:`ALIAS_HEADER`) names the alias that answers;
+      without it, the first of ``aliases`` answers.
+    * A header naming an alias this app does not serve, and rows the model cannot take, get a
+      4xx with ``{"detail": "<what is wrong>"}`` (for an unknown alias, name the aliases
+      served), never a 500 and never another model's answer.
+
+    Args:
+        model_name: the registered model.
+        aliases: the aliases to serve; the first is the default.
+        tracking_uri: the tracking server, or None to keep the current one.
+        batch_limit: the most rows accepted in one request.
+
+    Returns:
+        The FastAPI application.
+    """
+    raise NotImplementedError("Exercise 3.6: write create_ab_app()")

@@ -1,4 +1,4 @@
-"""Graded checks of module 03, model serving (exercises 3.1 to 3.5).
+"""Graded checks of module 03, model serving (exercises 3.1 to 3.6).
 
 The models are trained and registered here (with ``MlflowClient``), and the learner's app is
 checked through real requests: FastAPI's ``TestClient`` for the unit-level checks, a real
@@ -112,8 +112,20 @@ def movable(mlflow_tracking_uri, iris) -> SimpleNamespace:
 @pytest.mark.exercise(
     "3.1",
     points=1,
-    hint="Build pd.DataFrame(rows, columns=columns) from lists, or reorder dict rows by columns, "
-    "then .astype each column to DTYPES[type].",
+    hints=(
+        (
+            "A valid request becomes the table the model expects: the signature's columns, in"
+            " its order, each with its type, whatever order a client wrote the names in."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.1: Validate request rows against the model's "
+            "signature'; DTYPES maps MLflow's types to pandas dtypes."
+        ),
+        (
+            "Put every row in the order of `columns` (a dict row: look each column up by "
+            "name), then build one array per column with dtype DTYPES[type]."
+        ),
+    ),
 )
 def test_valid_rows_become_a_typed_frame(serving):
     columns = ["age", "income", "city", "member"]
@@ -143,8 +155,20 @@ def test_valid_rows_become_a_typed_frame(serving):
 @pytest.mark.exercise(
     "3.1",
     points=1,
-    hint="Raise InvalidInput(message, 422) for a non-list or an empty list, and "
-    "InvalidInput(message, 413) for more rows than batch_limit.",
+    hints=(
+        (
+            "Refuse a request as a whole before looking at its rows: not a list, an empty "
+            "list, or more rows than the server agreed to take."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.1'; InvalidInput(message, status_code): 422 for a "
+            "request that does not fit, 413 for one too large."
+        ),
+        (
+            "Check isinstance(rows, list), then len(rows) == 0, then len(rows) > batch_limit "
+            "(exactly batch_limit rows is allowed); put both numbers in the 413 message."
+        ),
+    ),
 )
 def test_empty_and_oversized_batches_are_refused(serving, iris):
     rows = iris.X.head(6).values.tolist()
@@ -163,8 +187,18 @@ def test_empty_and_oversized_batches_are_refused(serving, iris):
 @pytest.mark.exercise(
     "3.1",
     points=1,
-    hint="Compare len(row) with len(columns); for dict rows list every missing and every unknown "
-    "name in the message.",
+    hints=(
+        (
+            "Each row must have exactly the model's columns: a list the right number of "
+            "values, an object exactly the right names. Tell the client which names are "
+            "wrong."
+        ),
+        ("Notebook 03, 'Exercise 3.1'; compare a row with `columns` before looking at any value."),
+        (
+            "For a list row compare len(row) with len(columns); for a dict row collect the "
+            "columns not in it AND the keys not in columns, and name them all in one message."
+        ),
+    ),
 )
 def test_wrong_shapes_are_422_naming_the_problem(serving):
     good = [4.9, 3.0, 1.4, 0.2]
@@ -192,8 +226,22 @@ def test_wrong_shapes_are_422_naming_the_problem(serving):
 @pytest.mark.exercise(
     "3.1",
     points=2,
-    hint="Reject bool, None, str, NaN and infinity in numeric columns (math.isfinite), "
-    "non-whole numbers in long columns; name the column with repr().",
+    hints=(
+        (
+            "A value that does not fit its column's type is the client's mistake, not a "
+            "number for the model: NaN, infinity, null, text or true in a number column, 1.5 "
+            "in a whole-number column."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.1'; the Python types JSON decodes to (int, float, str, "
+            "bool, None) and math.isfinite."
+        ),
+        (
+            "Test the exact type: bool is a subclass of int, so isinstance(True, int) is "
+            "True; check float(value).is_integer() for long/integer; name the column with "
+            "repr(column)."
+        ),
+    ),
 )
 def test_bad_values_are_422_naming_the_column(serving):
     cases = [
@@ -231,8 +279,20 @@ def api(serving, champion, mlflow_tracking_uri):
 @pytest.mark.exercise(
     "3.2",
     points=1,
-    hint="GET /health -> {'status': 'ok', 'model_loaded': True, 'model_version': ...}; "
-    "GET /model/info -> app.state.served.info().",
+    hints=(
+        (
+            "An API says whether it is up and which model answers: name, version, alias, run "
+            "and signature."
+        ),
+        (
+            "Notebook 03, 'A FastAPI app in ten lines' (routes with @app.get) and "
+            "ServedModel.info()."
+        ),
+        (
+            "GET /health answers a small dict with the served version; GET /model/info "
+            "answers what info() of the model in app.state.served returns."
+        ),
+    ),
 )
 def test_health_and_model_info(api, champion, iris):
     health = api.get("/health")
@@ -250,8 +310,22 @@ def test_health_and_model_info(api, champion, iris):
 @pytest.mark.exercise(
     "3.2",
     points=2,
-    hint="POST /predict takes {'features': [...]}, {'features': {...}} or {name: value}; answer "
-    "the prediction, its class probabilities and the model version.",
+    hints=(
+        (
+            "One row can come as a list of values, as named values under 'features', or as "
+            "named values alone; each gets the same prediction, its class probabilities and "
+            "the version."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.2: Build the prediction API'; your validate_rows and "
+            "predict_frame from serving_tools."
+        ),
+        (
+            "If the body's only key is 'features', the row is body['features'], else the body"
+            " itself; validate [row], then take element 0 of predict_frame's predictions and "
+            "probabilities."
+        ),
+    ),
 )
 def test_predict_one_row_three_ways(api, champion, iris):
     rows = iris.X.iloc[[0, 60, 120]]
@@ -271,7 +345,20 @@ def test_predict_one_row_three_ways(api, champion, iris):
 @pytest.mark.exercise(
     "3.2",
     points=1,
-    hint="POST /predict/batch {'instances': [...]} -> predict_frame(served, frame).",
+    hints=(
+        (
+            "A batch is many rows in one request, answered in the same order, with "
+            "probabilities and the version."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.2: Build the prediction API'; predict_frame returns the"
+            " batch answer as is."
+        ),
+        (
+            "Validate body['instances'] (lists or dicts) with your validate_rows and return "
+            "predict_frame(served, frame)."
+        ),
+    ),
 )
 def test_predict_batch(api, champion, iris):
     rows = iris.X.sample(30, random_state=1)
@@ -322,8 +409,21 @@ BAD_REQUESTS = {
 @pytest.mark.exercise(
     "3.2",
     points=2,
-    hint="Register an exception handler for InvalidInput and read bodies with read_json(): every "
-    "bad request must be a 4xx with a 'detail' message, never a 500.",
+    hints=(
+        (
+            "A bad request is the client's mistake: answer a 4xx that says what is wrong, "
+            "never a 500 (which says the server broke)."
+        ),
+        (
+            "Notebook 03, 'A FastAPI app in ten lines' (an exception handler); read_json "
+            "already raises InvalidInput 400/413/415."
+        ),
+        (
+            "Register @app.exception_handler(InvalidInput) returning JSONResponse({'detail': "
+            "exc.message}, status_code=exc.status_code), and read every body with await "
+            "read_json(...)."
+        ),
+    ),
 )
 def test_bad_single_requests_are_4xx_with_a_message(api):
     for case, (kwargs, statuses, mention) in BAD_REQUESTS.items():
@@ -337,8 +437,20 @@ def test_bad_single_requests_are_4xx_with_a_message(api):
 @pytest.mark.exercise(
     "3.2",
     points=1,
-    hint="/predict/batch: an empty list is a 422, more than batch_limit rows a 413, a body "
-    "without 'instances' a 422.",
+    hints=(
+        (
+            "A batch has limits too: not empty, not over the server's batch_limit, and the "
+            "rows where the client was told to put them."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.2'; the batch_limit argument of create_app and of "
+            "validate_rows."
+        ),
+        (
+            "Refuse a body without 'instances' with InvalidInput naming it, and pass "
+            "batch_limit=batch_limit on to validate_rows."
+        ),
+    ),
 )
 def test_bad_batches_are_4xx(api, iris):
     rows = iris.X.head(51).values.tolist()  # the app allows 50
@@ -354,7 +466,17 @@ def test_bad_batches_are_4xx(api, iris):
 @pytest.mark.exercise(
     "3.2",
     points=1,
-    hint="The same app must work behind a real server: serve it with uvicorn and call it over HTTP.",
+    hints=(
+        ("The same app must work behind a real server, over real HTTP, not only in TestClient."),
+        (
+            "Notebook 03, 'Exercise 3.2' (the BackgroundServer cell) and 'A FastAPI app in "
+            "ten lines'."
+        ),
+        (
+            "Avoid state that only lives in TestClient: create the model in create_app and "
+            "keep it in app.state.served; every route reads it from there."
+        ),
+    ),
 )
 def test_real_http_server(serving, champion, iris, mlflow_tracking_uri):
     app = serving.create_app(champion.uri, tracking_uri=mlflow_tracking_uri)
@@ -381,8 +503,21 @@ def scoring_payloads(X: pd.DataFrame) -> dict[str, dict]:
 @pytest.mark.exercise(
     "3.3",
     points=2,
-    hint="Find which of dataframe_split / dataframe_records / instances / inputs is present, turn "
-    "its content into rows, then return validate_rows(rows, ...).",
+    hints=(
+        (
+            "MLflow's protocol has four ways to send the same table; each must give the same "
+            "frame, and names (not positions) decide which value is which column."
+        ),
+        (
+            "Notebook 03, '3. Way 2: MLflow's scoring server' (the four payloads) and "
+            "DataFrame.to_dict(orient=...)."
+        ),
+        (
+            "Turn every format into a list of {column: value} rows (dataframe_split: zip its "
+            "columns with each data row; a dict of columns: one row per index), then call "
+            "validate_rows."
+        ),
+    ),
 )
 def test_each_scoring_format_gives_the_frame(serving, iris):
     X = iris.X.sample(7, random_state=3)
@@ -401,7 +536,18 @@ def test_each_scoring_format_gives_the_frame(serving, iris):
 @pytest.mark.exercise(
     "3.3",
     points=1,
-    hint="A body with none (or several) of the four keys is a 400 whose message lists them.",
+    hints=(
+        (
+            "A payload MLflow cannot read is malformed (400), unlike rows that do not fit the"
+            " signature (422); say which formats exist."
+        ),
+        "Notebook 03, '3. Way 2: MLflow's scoring server' (how it rejects bad input).",
+        (
+            "Find which of SCORING_FORMATS are keys of the body; not exactly one -> "
+            "InvalidInput(..., status_code=400) listing them; dataframe_split without columns"
+            " or data, or rows without names -> 400."
+        ),
+    ),
 )
 def test_unknown_scoring_format_is_400(serving, iris):
     rows = iris.X.head(2).values.tolist()
@@ -432,8 +578,20 @@ def mlflow_server(champion, mlflow_tracking_uri):
 @pytest.mark.exercise(
     "3.3",
     points=2,
-    hint="POST /invocations must answer {'predictions': [...]} like mlflow models serve, for all "
-    "four payload formats, and refuse what it refuses; GET /ping answers 200.",
+    hints=(
+        (
+            "A client written for `mlflow models serve` must work unchanged: same answers for"
+            " the same payloads, a 4xx where MLflow refuses."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.3: Read MLflow's scoring protocol'; MLflow answers "
+            "{'predictions': [...]} and nothing else."
+        ),
+        (
+            "POST /invocations: read the body, frame = parse_scoring_payload(...), return "
+            "{'predictions': model_predict(served, frame)}; GET /ping returns 200."
+        ),
+    ),
 )
 def test_invocations_match_mlflow_models_serve(api, champion, iris, mlflow_server):
     X = iris.X.sample(12, random_state=4)
@@ -468,8 +626,18 @@ def test_invocations_match_mlflow_models_serve(api, champion, iris, mlflow_serve
 @pytest.mark.exercise(
     "3.4",
     points=2,
-    hint="get_model_version_by_alias(served.name, served.alias): same version -> None; else "
-    "return load_served_model(served.model_uri, ...).",
+    hints=(
+        (
+            "An alias is resolved once, when a model is loaded; to follow it, compare where "
+            "it points now with the version you serve."
+        ),
+        "Notebook 03, 'Where an alias points now' (MlflowClient's alias look-up).",
+        (
+            "No alias -> None; ask the registry for the version of (served.name, "
+            "served.alias); the same as served.version -> None; else load served.model_uri "
+            "again and return it."
+        ),
+    ),
 )
 def test_reload_if_moved_follows_the_alias(serving, iris, mlflow_tracking_uri):
     from mlops_course.serving_tools import load_served_model
@@ -492,7 +660,17 @@ def test_reload_if_moved_follows_the_alias(serving, iris, mlflow_tracking_uri):
 @pytest.mark.exercise(
     "3.4",
     points=1,
-    hint="POST /reload calls reload_if_moved and stores a new model in app.state.served.",
+    hints=(
+        ("Reloading is only useful if the new model is the one that answers the next request."),
+        (
+            "Notebook 03, 'Exercise 3.4: Follow the alias when it moves'; app.state holds the"
+            " served model."
+        ),
+        (
+            "POST /reload: new = reload_if_moved(app.state.served, ...); if new is not None "
+            "put it in app.state.served; answer reloaded and the version served now."
+        ),
+    ),
 )
 def test_reload_endpoint_serves_the_new_version(serving, iris, mlflow_tracking_uri):
     reg = movable(mlflow_tracking_uri, iris)
@@ -516,8 +694,21 @@ def test_reload_endpoint_serves_the_new_version(serving, iris, mlflow_tracking_u
 @pytest.mark.exercise(
     "3.4",
     points=1,
-    hint="With poll_seconds set, start an asyncio task in the app's lifespan that calls "
-    "reload_if_moved every poll_seconds.",
+    hints=(
+        (
+            "A server can notice a promotion by itself: look at the registry every few "
+            "seconds while it runs."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.4'; FastAPI's lifespan (code that runs while the app "
+            "runs) and asyncio tasks."
+        ),
+        (
+            "In a lifespan context manager, start an asyncio task that loops: await "
+            "asyncio.sleep(poll_seconds), then reload_if_moved in a thread "
+            "(asyncio.to_thread), swap when not None, skip errors."
+        ),
+    ),
 )
 def test_polling_picks_up_a_moved_alias_without_restart(serving, iris, mlflow_tracking_uri):
     reg = movable(mlflow_tracking_uri, iris)
@@ -550,6 +741,7 @@ def batch_input(tmp_path_factory, iris):
 def batch_run(serving, champion, batch_input, mlflow_tracking_uri, tmp_path_factory):
     """predict_csv on 2,500 rows in chunks of 600, recording how many rows each predict saw."""
     output = tmp_path_factory.mktemp("batch-out") / "predictions.csv"
+    output.write_text("old,results\n1,2\n3,4\n")  # an earlier job's output: to be replaced
     seen: list[int] = []
     original = mlflow.pyfunc.PyFuncModel.predict
 
@@ -575,14 +767,28 @@ def batch_run(serving, champion, batch_input, mlflow_tracking_uri, tmp_path_fact
 @pytest.mark.exercise(
     "3.5",
     points=2,
-    hint="For each chunk write its columns plus prediction, predicted_at (one UTC timestamp for "
-    "the job) and model_version; header once, no index.",
+    hints=(
+        (
+            "Batch output is the input plus the answer: every row, in order, with its own "
+            "columns, its prediction, one job timestamp and the model version."
+        ),
+        (
+            "Notebook 03, '5. Batch prediction' and 'Reading a file in chunks, replacing a "
+            "file safely'."
+        ),
+        (
+            "Per chunk: assign prediction, predicted_at (taken once with datetime.now(UTC) "
+            "before the loop) and model_version, and append it; the header only with the "
+            "first chunk."
+        ),
+    ),
 )
 def test_predict_csv_writes_every_row(batch_run, batch_input, champion):
     out = pd.read_csv(batch_run.output)
     expected = champion.model.predict(batch_input.frame[COLUMNS])
     assert len(out) == len(batch_input.frame)
     assert {"customer_id", *COLUMNS, "prediction", "predicted_at", "model_version"} <= set(out)
+    assert "old" not in out.columns, "an existing output is replaced, not appended to"
     assert out["customer_id"].tolist() == batch_input.frame["customer_id"].tolist()
     assert out["prediction"].tolist() == expected.tolist()
     assert out["model_version"].astype(str).unique().tolist() == [champion.version]
@@ -591,12 +797,24 @@ def test_predict_csv_writes_every_row(batch_run, batch_input, champion):
     stamp = datetime.fromisoformat(stamps[0])
     assert stamp.tzinfo is not None, "a UTC timestamp with its offset (datetime.now(UTC))"
     assert abs((stamp - batch_run.started).total_seconds()) < 120
+    leftovers = sorted(p.name for p in batch_run.output.parent.iterdir())
+    assert leftovers == ["predictions.csv"], f"only the output should remain, found {leftovers}"
 
 
 @pytest.mark.exercise(
     "3.5",
     points=1,
-    hint="Return {'rows', 'model_version', 'distribution': {str(label): count}, 'seconds'}.",
+    hints=(
+        (
+            "A batch job reports what it did: how many rows, by which version, how the "
+            "predictions are spread, how long it took."
+        ),
+        "Notebook 03, '5. Batch prediction'; a running count across chunks.",
+        (
+            "Keep one dict of counts for the whole job and add each chunk's counts of "
+            "str(prediction) to it; measure the time from the start of the job."
+        ),
+    ),
 )
 def test_predict_csv_summary(batch_run, batch_input, champion):
     expected = pd.Series(champion.model.predict(batch_input.frame[COLUMNS])).astype(str)
@@ -612,8 +830,17 @@ def test_predict_csv_summary(batch_run, batch_input, champion):
 @pytest.mark.exercise(
     "3.5",
     points=2,
-    hint="Read with pd.read_csv(input_path, chunksize=chunk_size) and call served.pyfunc.predict "
-    "on each chunk: never the whole file at once.",
+    hints=(
+        "Memory must not grow with the file: never read it whole, never predict it whole.",
+        (
+            "Notebook 03, 'Reading a file in chunks, replacing a file safely' (pd.read_csv's "
+            "chunksize)."
+        ),
+        (
+            "Iterate over pd.read_csv(input_path, chunksize=chunk_size) (or `chunks` when "
+            "given) and predict each chunk on its own."
+        ),
+    ),
 )
 def test_predict_csv_works_in_chunks(batch_run, batch_input):
     assert batch_run.seen, "predict with served.pyfunc.predict(chunk[served.columns])"
@@ -624,7 +851,17 @@ def test_predict_csv_works_in_chunks(batch_run, batch_input):
 @pytest.mark.exercise(
     "3.5",
     points=1,
-    hint="Check the chunk has every signature column; raise InvalidInput naming the missing ones.",
+    hints=(
+        (
+            "A file without one of the model's columns cannot be scored: say which column is "
+            "missing."
+        ),
+        "Notebook 03, '5. Batch prediction'; InvalidInput from serving_tools.",
+        (
+            "Before predicting a chunk, list the served.columns not in chunk.columns; raise "
+            "InvalidInput naming them."
+        ),
+    ),
 )
 def test_predict_csv_missing_column(serving, champion, iris, mlflow_tracking_uri, tmp_path):
     path = tmp_path / "partial.csv"
@@ -634,3 +871,178 @@ def test_predict_csv_missing_column(serving, champion, iris, mlflow_tracking_uri
             champion.uri, path, tmp_path / "out.csv", tracking_uri=mlflow_tracking_uri
         )
     assert "petal_width" in caught.value.message
+
+
+@pytest.mark.exercise(
+    "3.5",
+    points=1,
+    hints=(
+        (
+            "A job that fails must not destroy the last good result: write the new file aside"
+            " and swap it in only once it is complete."
+        ),
+        (
+            "Notebook 03, 'Reading a file in chunks, replacing a file safely' (a temporary "
+            "file in the same folder, then one replace)."
+        ),
+        (
+            "Write every chunk to a temporary file beside output_path "
+            "(tempfile.mkstemp(dir=...)), Path.replace it onto output_path after the last "
+            "chunk, and delete it in a finally block."
+        ),
+    ),
+)
+def test_predict_csv_keeps_the_old_output_when_it_fails(
+    serving, champion, batch_input, mlflow_tracking_uri, tmp_path
+):
+    # A value the model cannot take, far into the file: the job fails after some chunks.
+    frame = batch_input.frame.head(1_500).astype({"petal_length": object})
+    frame.loc[1_300, "petal_length"] = "oops"
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / "predictions.csv"
+    before = "customer_id,prediction\n7,1\n"
+    output.write_text(before)
+    with pytest.raises(ValueError):
+        serving.predict_csv(
+            champion.uri, bad, output, chunk_size=400, tracking_uri=mlflow_tracking_uri
+        )
+    assert output.read_text() == before, "a failed job must leave the existing output as it was"
+    leftovers = sorted(p.name for p in folder.iterdir())
+    assert leftovers == ["predictions.csv"], f"a failed job left files behind: {leftovers}"
+    missing = tmp_path / "missing.csv"
+    batch_input.frame.drop(columns="petal_width").head(50).to_csv(missing, index=False)
+    with pytest.raises(serving.InvalidInput):
+        serving.predict_csv(champion.uri, missing, output, tracking_uri=mlflow_tracking_uri)
+    assert output.read_text() == before, "a failed job must leave the existing output as it was"
+
+
+# --------------------------------------------------------------------------- 3.6 (open)
+@pytest.fixture(scope="module")
+def ab(mlflow_tracking_uri, iris):
+    """Two versions that disagree: champion a forest (setosa -> 0), challenger always 2."""
+    forest = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=1)
+    forest.fit(iris.X, iris.y)
+    constant = DummyClassifier(strategy="constant", constant=2).fit(iris.X, iris.y)
+    name = fresh_name("ab")
+    v1 = register(forest, iris.X, name, mlflow_tracking_uri)
+    v2 = register(constant, iris.X, name, mlflow_tracking_uri)
+    client = MlflowClient(mlflow_tracking_uri)
+    client.set_registered_model_alias(name, "champion", v1)
+    client.set_registered_model_alias(name, "challenger", v2)
+    return SimpleNamespace(name=name, v1=v1, v2=v2, forest=forest)
+
+
+@pytest.fixture(scope="module")
+def ab_api(serving, ab, mlflow_tracking_uri):
+    app = serving.create_ab_app(ab.name, tracking_uri=mlflow_tracking_uri)
+    with TestClient(app) as client:
+        yield client
+
+
+AB_ROWS = [0, 1, 60, 120]  # two setosas (the forest says 0), a versicolor, a virginica
+
+
+@pytest.mark.exercise(
+    "3.6",
+    points=2,
+    hints=(
+        (
+            "Two versions can run side by side: each request is answered by the one its "
+            "client asked for, and says which one answered."
+        ),
+        (
+            "Notebook 03, 'Exercise 3.6: Serve champion and challenger side by side'; "
+            "request.headers in 'A FastAPI app in ten lines'."
+        ),
+        (
+            "Load one ServedModel per alias into a dict when the app is created; per request "
+            "pick dict[request.headers.get('X-Model-Alias', aliases[0])] and answer its "
+            "predictions and version."
+        ),
+    ),
+)
+def test_ab_app_routes_by_header(ab_api, ab, iris):
+    rows = iris.X.iloc[AB_ROWS]
+    body = {"instances": rows.values.tolist()}
+    champion = ab.forest.predict(rows).tolist()
+    assert champion != [2] * len(AB_ROWS), "the test's two versions must disagree"
+    for headers, alias, version, expected in (
+        ({}, "champion", ab.v1, champion),
+        ({"X-Model-Alias": "challenger"}, "challenger", ab.v2, [2] * len(AB_ROWS)),
+        ({"X-Model-Alias": "champion"}, "champion", ab.v1, champion),
+    ):
+        answer = ab_api.post("/predict", json=body, headers=headers)
+        case = f"header {headers or 'none'}"
+        assert answer.status_code == 200, f"{case}: {answer.status_code} {answer.text}"
+        out = answer.json()
+        assert out["predictions"] == expected, f"{case}: answered by the wrong version"
+        assert str(out["model_version"]) == version, f"{case}: the version that answered"
+        assert out["alias"] == alias, case
+    named = {"instances": rows.to_dict("records")}
+    challenger = ab_api.post("/predict", json=named, headers={"X-Model-Alias": "challenger"})
+    assert challenger.status_code == 200, challenger.text
+    assert challenger.json()["predictions"] == [2] * len(AB_ROWS), "rows as objects too"
+
+
+@pytest.mark.exercise(
+    "3.6",
+    points=1,
+    hints=(
+        (
+            "An alias the server does not serve is the client's mistake: a 4xx naming the "
+            "aliases it serves, not a 500 and not silently the champion."
+        ),
+        "Notebook 03, 'Exercise 3.6'; your exception handler of exercise 3.2.",
+        (
+            "Check the header's alias is a key of your dict before predicting; raise "
+            "InvalidInput(..., 404) listing the aliases; validate rows as in 3.1."
+        ),
+    ),
+)
+def test_ab_app_refuses_what_it_cannot_answer(ab_api, iris):
+    good = {"instances": iris.X.head(2).values.tolist()}
+    unknown = ab_api.post("/predict", json=good, headers={"X-Model-Alias": "staging"})
+    assert 400 <= unknown.status_code < 500, (
+        f"an alias not served: a 4xx, not {unknown.status_code} {unknown.text}"
+    )
+    detail = json.dumps(unknown.json().get("detail", ""))
+    assert "champion" in detail and "challenger" in detail, "name the aliases served"
+    bad_rows = {
+        "a text value": {"instances": [[5.1, 3.5, "wide", 0.2]]},
+        "too few values": {"instances": [[5.1, 3.5]]},
+        "no instances": {"rows": [[5.1, 3.5, 1.4, 0.2]]},
+    }
+    for case, body in bad_rows.items():
+        for headers in ({}, {"X-Model-Alias": "challenger"}):
+            answer = ab_api.post("/predict", json=body, headers=headers)
+            assert 400 <= answer.status_code < 500, f"{case}: got {answer.status_code}"
+            assert answer.json().get("detail"), f"{case}: answer {{'detail': '<what is wrong>'}}"
+
+
+@pytest.mark.exercise(
+    "3.6",
+    points=1,
+    hints=(
+        (
+            "Routing must hold when requests for both versions arrive one after the other on "
+            "a real server."
+        ),
+        "Notebook 03, 'Exercise 3.6' (the BackgroundServer cell of exercise 3.2).",
+        (
+            "Keep no 'current alias' in shared state between requests: choose the model from "
+            "each request's own header."
+        ),
+    ),
+)
+def test_ab_app_over_real_http(serving, ab, iris, mlflow_tracking_uri):
+    app = serving.create_ab_app(ab.name, tracking_uri=mlflow_tracking_uri)
+    row = {"instances": iris.X.iloc[[0]].values.tolist()}  # a setosa: 0 for the forest
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        for i in range(6):
+            alias = ("champion", "challenger")[i % 2]
+            answer = http.post("/predict", json=row, headers={"X-Model-Alias": alias}).json()
+            assert answer["predictions"] == [0 if alias == "champion" else 2], alias
+            assert str(answer["model_version"]) == (ab.v1 if alias == "champion" else ab.v2)
