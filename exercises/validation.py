@@ -1,7 +1,7 @@
 # Your exercises for validation: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/validation.py sha256:6b9432783d71
+# generated-from: solutions/validation.py sha256:26fd7be03b52
 """Module 04, validation: is the challenger really better than the champion?
 
 Two models are compared on the SAME hold-out set, prediction by prediction. Accuracy alone
@@ -9,7 +9,8 @@ cannot tell a real improvement from luck; McNemar's test on the paired predictio
 decision rules turn the numbers into a recommendation, and the last exercise runs the whole
 validation against the model registry: it scores ``models:/<name>@champion`` and
 ``models:/<name>@challenger``, records the result in MLflow and, when asked and allowed, moves
-the ``champion`` alias.
+the ``champion`` alias. The open exercise, 4.6, chooses among several challengers: the policy's
+outcome is graded, not the code.
 
 The results are small frozen dataclasses (:class:`McNemarResult`, :class:`Recommendation`,
 :class:`ValidationResult`) and the figure helpers below are given: you write the functions whose
@@ -21,7 +22,6 @@ terminal with ``mlops-course grade 4.1``.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -38,6 +38,7 @@ from mlops_course.validation_tools import (
     as_labels,
     check_labels,
     confusion_matrices_figure,
+    jsonable,
     metrics_comparison_figure,
 )
 
@@ -131,19 +132,20 @@ def mcnemar_from_counts(b: int, c: int, *, exact: bool | None = None) -> McNemar
     Only the pairs where the two models disagree about being right carry evidence: ``b``
     (champion right, challenger wrong) and ``c`` (champion wrong, challenger right). Under the
     null hypothesis "both models are equally good", each discordant pair is a fair coin flip.
+    With ``n = b + c`` and ``m = min(b, c)``:
 
-    * ``exact=None`` chooses: the exact test when ``b + c < 25`` (``EXACT_BELOW``), else the
-      chi-square test; ``exact=True`` / ``exact=False`` force one.
-    * exact test: ``statistic = min(b, c)`` and ``pvalue = min(1, 2 * P(X <= min(b, c)))``
-      with ``X ~ Binomial(b + c, 0.5)`` (``scipy.stats.binom.cdf``); this is the two-sided
-      ``scipy.stats.binomtest``.
-    * chi-square test with continuity correction: ``statistic = (|b - c| - 1)**2 / (b + c)``
-      (no clipping at zero, as statsmodels) and ``pvalue = scipy.stats.chi2.sf(statistic,
-      df=1)``. Compute in floats: ``(b - c)**2`` overflows 64-bit integers for large counts.
-    * ``b + c == 0``: no evidence either way, ``statistic = 0.0`` and ``pvalue = 1.0``.
+    * exact test: ``statistic = m`` and ``pvalue = min(1, 2 * P(X <= m))`` with
+      ``X ~ Binomial(n, 1/2)`` (the two-sided binomial test);
+    * chi-square test with continuity correction: ``statistic = (|b - c| - 1)**2 / n`` (not
+      clipped at zero) and ``pvalue = P(Y >= statistic)`` with ``Y`` chi-square with one degree
+      of freedom;
+    * which one: ``exact=True`` / ``exact=False`` force one; ``exact=None`` takes the exact
+      test when ``n < EXACT_BELOW`` (25), the chi-square test otherwise;
+    * ``n == 0``: no evidence either way, ``statistic = 0.0`` and ``pvalue = 1.0``.
 
     The result equals ``statsmodels.stats.contingency_tables.mcnemar([[0, b], [c, 0]],
-    exact=..., correction=True)`` wherever that is defined.
+    exact=..., correction=True)`` wherever that is defined, for counts up to ``10**11`` (so
+    beware of integer overflow).
 
     Args:
         b: the count of pairs where the champion is right and the challenger wrong.
@@ -152,10 +154,11 @@ def mcnemar_from_counts(b: int, c: int, *, exact: bool | None = None) -> McNemar
 
     Returns:
         A ``McNemarResult(b, c, statistic, pvalue, exact)`` with Python ``int`` counts,
-        ``float`` statistic and p-value, and ``bool`` exact.
+        ``float`` statistic and p-value, and ``bool`` exact (the test actually used).
 
     Raises:
-        ValueError: when ``b`` or ``c`` is negative or not a whole number.
+        ValueError: when ``b`` or ``c`` is negative or not a whole number (Python or numpy
+            integers are whole numbers; ``2.5`` and ``True`` are not).
     """
     raise NotImplementedError("Exercise 4.1: write mcnemar_from_counts()")
 
@@ -163,30 +166,29 @@ def mcnemar_from_counts(b: int, c: int, *, exact: bool | None = None) -> McNemar
 def mcnemar_test(y_true, champion_pred, challenger_pred, *, exact: bool | None = None):
     """Exercise 4.2: McNemar's test on paired predictions.
 
-    Count, with numpy and no Python loop over the rows, the discordant pairs of two models'
-    predictions on the same rows. A prediction is right when it equals the true label (so
-    multi-class and string labels work the same way as binary ones):
+    Two models predicted the same rows. A prediction is right when it equals the true label of
+    its row (so multi-class and string labels work like binary ones), and rows are paired by
+    position, not by a pandas index:
 
     * ``b``: the rows where the champion is right and the challenger wrong;
     * ``c``: the rows where the champion is wrong and the challenger right.
 
-    Then return ``mcnemar_from_counts(b, c, exact=exact)``.
-
-    Check the input first, with the given helper ``check_labels(y_true=..., champion_pred=...,
-    challenger_pred=...)``: it returns the three as numpy arrays and raises ``ValueError`` for
-    empty arrays, different lengths, or numbers mixed with strings.
+    The result is McNemar's test (4.1) on those counts, with ``exact`` passed on. It must stay
+    fast on a million rows (well under a second).
 
     Args:
         y_true: the true labels (list, numpy array or pandas Series).
         champion_pred: the champion's predictions, one per row of ``y_true``.
         challenger_pred: the challenger's predictions, one per row of ``y_true``.
-        exact: passed to :func:`mcnemar_from_counts`.
+        exact: as in :func:`mcnemar_from_counts`.
 
     Returns:
-        The :class:`McNemarResult`.
+        The :class:`McNemarResult`; swapping the two models swaps ``b`` and ``c``.
 
     Raises:
-        ValueError: for the bad inputs listed above.
+        ValueError: for empty inputs, inputs of different lengths, or number labels compared
+            with string labels (``1 == "1"`` is False: every prediction would silently be
+            "wrong"). The given ``check_labels`` raises exactly these.
     """
     raise NotImplementedError("Exercise 4.2: write mcnemar_test()")
 
@@ -195,25 +197,24 @@ def mcnemar_test(y_true, champion_pred, challenger_pred, *, exact: bool | None =
 def classification_metrics(y_true, y_pred, *, labels=None) -> dict:
     """Exercise 4.3: Classification metrics from one confusion matrix.
 
-    Compute every metric from one confusion matrix built with numpy (no Python loop over the
-    rows: the validation must handle a million rows in well under a second), with the same
-    values as scikit-learn's ``accuracy_score``, ``precision_recall_fscore_support(...,
-    zero_division=0)`` and ``confusion_matrix``:
+    The metrics the validation compares, with the same values as scikit-learn's
+    ``accuracy_score``, ``precision_recall_fscore_support(..., labels=..., zero_division=0)``
+    and ``confusion_matrix(..., labels=...)``, but fast: a million rows in well under a second
+    (scikit-learn takes several passes over the data; one confusion matrix holds it all).
 
-    1. check the input with ``check_labels(y_true=..., y_pred=...)`` (given);
-    2. the labels: ``labels`` when given (in that order), else the sorted union of the labels
-       in both arrays (``np.union1d``), so a class never predicted still has a row;
-    3. the confusion matrix ``cm[i, j]``: rows whose true label is ``labels[i]`` and predicted
-       label ``labels[j]`` (encode labels as integers, e.g. with ``np.searchsorted`` on the
-       sorted labels, then ``np.bincount(true * k + pred, minlength=k * k)``). With explicit
-       ``labels``, rows whose true or predicted label is not among them are left out of it;
-    4. per class, with ``tp`` the diagonal, ``support`` the rows whose TRUE label is the class
-       and ``predicted`` the rows whose PREDICTED label is the class (counted over all rows):
-       ``precision = tp / predicted``, ``recall = tp / support``, ``f1 = 2 * tp / (support +
-       predicted)``, each 0.0 when its denominator is 0 (``zero_division=0``);
-    5. ``*_macro``: the plain mean over the classes; ``*_weighted``: the mean weighted by
-       ``support`` (0.0 when the total support is 0); ``accuracy``: the share of ALL rows
-       where ``y_pred == y_true``.
+    * The classes ``labels``: the given ones, in their order; by default the sorted union of
+      the labels found in both arrays, so a class that is never predicted (or never true)
+      still has its row and column.
+    * The confusion matrix ``cm[i, j]``: the number of rows whose true label is ``labels[i]``
+      and predicted label ``labels[j]``. Rows whose true or predicted label is not among
+      explicit ``labels`` are not in it.
+    * Per class, with ``tp`` its diagonal cell, ``support`` the rows whose TRUE label is the
+      class and ``predicted`` the rows whose PREDICTED label is the class (over all rows):
+      ``precision = tp / predicted``, ``recall = tp / support``, ``f1 = 2 tp / (support +
+      predicted)``, each 0.0 when its denominator is 0.
+    * ``*_macro``: the plain mean over the classes; ``*_weighted``: the mean weighted by
+      ``support`` (0.0 when the total support is 0); ``accuracy``: the share of ALL rows
+      where the prediction equals the true label, whatever ``labels`` says.
 
     Args:
         y_true: the true labels.
@@ -224,11 +225,13 @@ def classification_metrics(y_true, y_pred, *, labels=None) -> dict:
         A dict with Python floats ``accuracy``, ``precision_macro``, ``recall_macro``,
         ``f1_macro``, ``precision_weighted``, ``recall_weighted``, ``f1_weighted``; ``labels``
         (a list of Python scalars); ``per_class`` (label -> ``{"precision", "recall", "f1",
-        "support"}``, support an ``int``); ``confusion_matrix`` (a ``pd.DataFrame`` of ints,
-        index = true labels, columns = predicted labels, both ``labels``).
+        "support"}``, support an ``int``), in the order of ``labels``; ``confusion_matrix``
+        (a ``pd.DataFrame`` of ints, index = true labels, columns = predicted labels, both
+        ``labels``).
 
     Raises:
-        ValueError: for bad input (see ``check_labels``), or empty or repeated ``labels``.
+        ValueError: for the bad inputs of 4.2 (the given ``check_labels`` raises them), or
+            empty or repeated ``labels``.
     """
     raise NotImplementedError("Exercise 4.3: write classification_metrics()")
 
@@ -244,7 +247,8 @@ def recommend(
     """Exercise 4.4: The decision rules.
 
     Turn a comparison into a recommendation, with ``alpha = 1 - confidence``,
-    ``significant = test.pvalue < alpha``, ``improved`` the names in ``COMPARED_METRICS`` (in
+    ``significant`` when ``test.pvalue < alpha`` (strictly: ``p == alpha`` is not significant),
+    ``improved`` the names in ``COMPARED_METRICS`` (in
     that order) where the challenger's value is STRICTLY greater than the champion's (a tie is
     not an improvement) and ``share_improved = len(improved) / len(COMPARED_METRICS)``. Apply
     the first rule that matches:
@@ -276,49 +280,6 @@ def recommend(
     raise NotImplementedError("Exercise 4.4: write recommend()")
 
 
-def _version_by(client: MlflowClient, model_name: str, *, version=None, alias=None):
-    """The model version, or None when the alias is not set. Unknown model or version: error."""
-    try:
-        if version is not None:
-            return client.get_model_version(model_name, str(version))
-        return client.get_model_version_by_alias(model_name, alias)
-    except MlflowException as exc:
-        if version is None and exc.error_code == "INVALID_PARAMETER_VALUE":
-            return None  # the model exists but no version carries the alias
-        what = f"version {version}" if version is not None else f"alias @{alias}"
-        raise ValueError(
-            f"Model {model_name!r} has no {what} ({exc.error_code}). List what exists with "
-            "`mlops-course registry list` or in the MLflow UI."
-        ) from exc
-
-
-def _predict(model_name: str, version: str, X: pd.DataFrame) -> np.ndarray:
-    with tempfile.TemporaryDirectory(prefix="mlops-validate-") as folder:
-        model = mlflow.pyfunc.load_model(f"models:/{model_name}/{version}", dst_path=folder)
-        try:
-            predictions = model.predict(X)
-        except Exception as exc:
-            # A schema error prints the whole DataFrame first; keep what follows "Error: ".
-            text = str(exc).strip() or type(exc).__name__
-            why = " ".join(text.rsplit("Error: ", 1)[-1].split())[:300]
-            raise ValueError(
-                f"{model_name} version {version} cannot score the test data: {why}"
-            ) from exc
-    return np.asarray(predictions).reshape(len(X), -1)[:, 0]
-
-
-def _jsonable(value):
-    if isinstance(value, pd.DataFrame):
-        return {"labels": list(value.index), "matrix": value.to_numpy().tolist()}
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 # ----------------------------------------------------------------------------- 4.5
 def validate_challenger(
     model_name: str,
@@ -336,38 +297,38 @@ def validate_challenger(
 ) -> ValidationResult:
     """Exercise 4.5: Validate the challenger, record it, and promote when allowed.
 
-    Run the whole offline A/B comparison of two versions of the registered model
-    ``model_name`` on the hold-out set ``X_test``, ``y_test`` (never the training data):
+    The whole offline A/B comparison of two versions of the registered model ``model_name``,
+    on the hold-out set ``X_test``, ``y_test`` (never the training data).
 
-    1. find the versions with ``MlflowClient``: ``challenger_version`` when given, else the
-       version with alias ``challenger_alias`` (``get_model_version_by_alias``); the same for
-       the champion. A missing challenger, or an unknown model or version, is a ``ValueError``.
-       No version with ``champion_alias`` (and no ``champion_version``) means there is no
-       champion yet: the challenger is the first model (see 5). The same version as champion
-       and challenger is a ``ValueError`` (nothing to compare);
-    2. load each with ``mlflow.pyfunc.load_model(f"models:/{model_name}/{version}")`` and
-       predict ``X_test``; a model that cannot score it (e.g. a missing column) is a
-       ``ValueError`` naming the version; ``X_test`` and ``y_test`` of different lengths too;
-    3. ``classification_metrics`` of both, ``mcnemar_test(y_test, champion, challenger)`` and
-       ``recommend(..., confidence=confidence)``;
-    4. ONE run in the experiment ``experiment_name`` (default
-       ``mlops_course.naming.experiment_name("validation")``) with params ``model_name``,
-       ``champion_version`` (``"none"`` without a champion), ``challenger_version``,
-       ``confidence``; metrics ``champion_<m>`` and ``challenger_<m>`` for each ``m`` in
-       ``COMPARED_METRICS``, ``mcnemar_b``, ``mcnemar_c``, ``mcnemar_statistic``,
-       ``mcnemar_pvalue`` and ``promoted`` (1.0 or 0.0); tags ``decision`` and ``promoted``
-       (``"true"``/``"false"``); the figures ``metrics_comparison.png`` and
-       ``confusion_matrices.png`` (the given helpers) and ``validation.json``;
-    5. without a champion: no test (``mcnemar`` None, no ``champion_*``/``mcnemar_*``
-       metrics), ``Recommendation(PROMOTE, True, False, (), 1.0, "no champion yet ...")``;
-    6. tag each version compared (``set_model_version_tag``) with ``validation_run_id``,
-       ``validation_role`` (``champion`` / ``challenger``), ``validation_decision`` and
-       ``validation_pvalue`` (``str`` of the p-value; ``"none"`` without a champion);
-    7. promote only when ``auto_promote`` AND the recommendation's ``promote`` is True:
-       ``set_registered_model_alias(model_name, champion_alias, challenger)``, then, when there
-       was a champion, ``previous_champion`` on the old champion (a one-command rollback), and
-       when the challenger was found by its alias, delete that alias (it has won). Otherwise
-       no alias moves.
+    * Which versions: the challenger is ``challenger_version`` when given, else the version
+      carrying ``challenger_alias``; the champion likewise. When no version carries
+      ``champion_alias`` (and no ``champion_version`` is given) there is no champion yet: the
+      challenger is the first model (see below).
+    * What is compared: the two versions' predictions on ``X_test``, each model loaded from the
+      registry; their :func:`classification_metrics` (4.3); :func:`mcnemar_test` (4.2) with the
+      champion first; :func:`recommend` (4.4) at ``confidence``.
+    * The validation run, ONE per call, in the experiment ``experiment_name`` (default
+      ``mlops_course.naming.experiment_name("validation")``):
+        - params ``model_name``, ``champion_version`` (``"none"`` without a champion),
+          ``challenger_version``, ``confidence``;
+        - metrics ``champion_<m>`` and ``challenger_<m>`` for each ``m`` in
+          ``COMPARED_METRICS``, ``mcnemar_b``, ``mcnemar_c``, ``mcnemar_statistic``,
+          ``mcnemar_pvalue``, and ``promoted`` (1.0 or 0.0);
+        - tags ``decision`` (the recommendation's) and ``promoted`` (``"true"``/``"false"``);
+        - artifacts ``metrics_comparison.png`` and ``confusion_matrices.png`` (the given
+          ``metrics_comparison_figure`` and ``confusion_matrices_figure`` draw them) and
+          ``validation.json`` (the comparison; ``validation_tools.jsonable`` makes the
+          metrics JSON-ready).
+    * The version tags, on each version compared: ``validation_run_id``, ``validation_role``
+      (``champion`` or ``challenger``), ``validation_decision`` and ``validation_pvalue`` (the
+      p-value as a string, ``"none"`` without a champion).
+    * The aliases move only when ``auto_promote`` AND the recommendation's ``promote`` are
+      True: ``champion_alias`` then points at the challenger, ``previous_champion`` at the
+      old champion (when there was one: rollback is one alias move), and ``challenger_alias``
+      is removed when the challenger was found by it (it has won). Otherwise no alias moves.
+    * Without a champion: no test and no ``champion_*`` or ``mcnemar_*`` metrics; the
+      recommendation is ``Recommendation(PROMOTE, True, False, (), 1.0, <a sentence saying
+      there was no champion yet>)`` and ``mcnemar`` is None.
 
     Args:
         model_name: the registered model.
@@ -384,5 +345,59 @@ def validate_challenger(
 
     Returns:
         A ``ValidationResult`` (versions as strings; ``run_id`` of the validation run).
+
+    Raises:
+        ValueError: and then nothing is logged, tagged or moved, when no version is the
+            challenger, the model or a given version does not exist, the champion and the
+            challenger are the same version, ``X_test`` and ``y_test`` differ in length or are
+            empty, or a model cannot score ``X_test`` (e.g. a missing column: say which
+            version).
     """
     raise NotImplementedError("Exercise 4.5: write validate_challenger()")
+
+
+# ----------------------------------------------------------------------------- 4.6
+def promote_best_challenger(
+    model_name: str,
+    X_test: pd.DataFrame,
+    y_test,
+    candidates,
+    *,
+    champion_alias: str = "champion",
+    confidence: float = 0.95,
+    tracking_uri: str | None = None,
+) -> str | None:
+    """Exercise 4.6: Choose among several challengers (open exercise).
+
+    Several candidate versions of ``model_name`` challenge the version carrying
+    ``champion_alias``. At most one may replace it. How you get there is yours to decide (reuse
+    your 4.2 to 4.5, or not); the grader looks only at the outcome:
+
+    * a candidate is ELIGIBLE when the decision rules of 4.4, applied to it as the challenger
+      of the current champion on ``X_test``, ``y_test`` at ``confidence``, say ``promote``;
+    * the winner is the eligible candidate with the highest accuracy on ``X_test`` (a tie:
+      the first in ``candidates``); no eligible candidate, no winner;
+    * the registry afterwards: ``champion_alias`` on the winner and ``previous_champion`` on
+      the old champion; with no winner, no alias moves;
+    * the decision, recorded on EVERY candidate version as tags: ``promotion_decision``
+      (``"promoted"`` or ``"rejected"``) and ``promotion_reason`` (a sentence of your own:
+      why this one, or why not).
+
+    Args:
+        model_name: the registered model.
+        X_test: the hold-out features.
+        y_test: the hold-out labels.
+        candidates: the candidate version numbers (``str`` or ``int``), at least one.
+        champion_alias: the champion's alias.
+        confidence: the confidence level of the rules (0.95: alpha = 0.05).
+        tracking_uri: the tracking server, or None to keep the current one.
+
+    Returns:
+        The winner's version number as a string, or None when no candidate is eligible.
+
+    Raises:
+        ValueError: and then no tag or alias changes, when ``candidates`` is empty, a candidate
+            does not exist or is the champion itself, no version carries ``champion_alias``
+            (a first model goes through 4.5), or ``X_test`` and ``y_test`` differ in length.
+    """
+    raise NotImplementedError("Exercise 4.6: write promote_best_challenger()")

@@ -29,12 +29,26 @@ RegistryInputError = CliError
 
 
 def _like_prefix(prefix: str) -> str:
-    """A LIKE pattern for names starting with ``prefix`` (``_`` and ``%`` are wildcards: the
-    results are filtered again exactly)."""
-    return prefix.replace("'", "''") + "%"
+    """A LIKE pattern literal for names starting with ``prefix`` (``_`` and ``%`` are
+    wildcards, and so is a quote that cannot be written: the results are filtered again
+    exactly)."""
+    if "'" in prefix and '"' in prefix:
+        prefix = prefix.replace("'", "_").replace('"', "_")
+    return literal(prefix + "%")
+
+
+def literal(value: str) -> str:
+    """``value`` as a string literal of an MLflow filter, quotes included: filter strings have
+    no escape character (``'O''Brien'`` matches nothing), so a value with ``'`` goes between
+    double quotes. One with both kinds of quote cannot be written: it is put between single
+    quotes and matches nothing."""
+    if "'" in value and '"' not in value:
+        return f'"{value}"'
+    return f"'{value}'"
 
 
 def quote(value: str) -> str:
+    """``value`` for use between single quotes (kept for callers; prefer :func:`literal`)."""
     return value.replace("'", "''")
 
 
@@ -50,7 +64,7 @@ def _paged(search, **kwargs) -> list:
 
 def all_models(client: MlflowClient, prefix: str = "") -> list:
     """Every registered model whose name starts with ``prefix``, by name, in pages of 1000."""
-    filter_string = f"name LIKE '{_like_prefix(prefix)}'" if prefix else ""
+    filter_string = f"name LIKE {_like_prefix(prefix)}" if prefix else ""
     models = _paged(
         client.search_registered_models,
         filter_string=filter_string,
@@ -63,9 +77,9 @@ def all_models(client: MlflowClient, prefix: str = "") -> list:
 def all_versions(client: MlflowClient, *, name: str | None = None, prefix: str = "") -> list:
     """Every version of one model (``name``) or of all models starting with ``prefix``."""
     if name is not None:
-        filter_string = f"name = '{quote(name)}'"
+        filter_string = f"name = {literal(name)}"
     else:
-        filter_string = f"name LIKE '{_like_prefix(prefix)}'" if prefix else ""
+        filter_string = f"name LIKE {_like_prefix(prefix)}" if prefix else ""
     versions = _paged(
         client.search_model_versions, filter_string=filter_string, max_results=VERSIONS_PAGE
     )
@@ -144,16 +158,16 @@ def validation_history(client: MlflowClient, name: str, limit: int = VALIDATIONS
     experiments = [
         e
         for e in _paged(
-            client.search_experiments, filter_string=f"name LIKE '{_like_prefix(prefix)}'"
+            client.search_experiments, filter_string=f"name LIKE {_like_prefix(prefix)}"
         )
         if e.name.startswith(prefix) and not e.name.startswith(f"{prefix}grading/")
     ]
     ids = {e.experiment_id: e.name for e in experiments}
-    runs = []
+    runs: list = []
     for start in range(0, len(ids), 100):  # the server takes at most 100 experiments at once
         runs += client.search_runs(
             list(ids)[start : start + 100],
-            f"params.model_name = '{quote(name)}' and tags.decision != ''",
+            f"params.model_name = {literal(name)} and tags.decision != ''",
             order_by=["attributes.start_time DESC"],
             max_results=limit,
         )

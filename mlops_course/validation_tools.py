@@ -1,11 +1,13 @@
 """Helpers for module 04 (validation) that learners are not asked to write: label checks,
-the comparison table, the two figures, and the power of McNemar's test (how often a test set of
-a given size finds a real gain). The graded functions are in solutions/validation.py."""
+the comparison table, the two figures, JSON-ready results, and the power of McNemar's test (how
+often a test set of a given size finds a real gain). The graded functions are in
+solutions/validation.py."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,6 +69,21 @@ def check_labels(**arrays) -> list[np.ndarray]:
     return list(converted.values())
 
 
+def jsonable(value):
+    """``value`` with plain JSON types only: a DataFrame becomes ``{"labels", "matrix"}``, a
+    mapping a dict with string keys, a tuple a list, NaN None. Lesson 04 (``validate_challenger``,
+    exercise 4.5) uses it to write ``validation.json``."""
+    if isinstance(value, pd.DataFrame):
+        return {"labels": list(value.index), "matrix": value.to_numpy().tolist()}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def metrics_table(champion_metrics: Mapping | None, challenger_metrics: Mapping) -> pd.DataFrame:
     """The compared metrics side by side: champion, challenger, change and change in %."""
     champion = [
@@ -118,7 +135,7 @@ def _class_name(label, class_names: Mapping | Sequence | None) -> str:
         and not isinstance(label, bool)
     ):
         if 0 <= label < len(class_names):
-            return str(class_names[label])
+            return str(class_names[int(label)])
     return str(label)
 
 
@@ -142,8 +159,8 @@ def confusion_matrices_figure(
     """
     import seaborn as sns
 
-    panels = [("champion", champion_metrics), ("challenger", challenger_metrics)]
-    panels = [(name, m["confusion_matrix"]) for name, m in panels if m is not None]
+    given = [("champion", champion_metrics), ("challenger", challenger_metrics)]
+    panels: list[tuple[str, Any]] = [(n, m["confusion_matrix"]) for n, m in given if m is not None]
     vmax = max(int(cm.to_numpy().max()) for _, cm in panels)
     size = 2.5 + 0.5 * len(panels[-1][1])
     fig = Figure(figsize=(size * len(panels) + 1, size), layout="constrained")

@@ -29,6 +29,7 @@
 # - say what the power of a test is, and how many test rows it takes to see a gain;
 # - apply decision rules (promote, promote with a human's review, keep the champion, not enough
 #   evidence) and promote automatically only when they allow it;
+# - choose among several challengers with a promotion policy of your own;
 # - record the validation as a run and as tags on both model versions;
 # - compare your numbers with MLflow's own `mlflow.models.evaluate`.
 #
@@ -36,9 +37,12 @@
 # (registered models, versions, aliases). Basic statistics help (what a p-value is) but are not
 # required: this notebook explains what it uses.
 #
-# **Time:** about 60 minutes, including the five exercises.
+# **Time:** about 70 minutes, including the six exercises.
 #
-# **Exercises 4.1 to 4.5** are functions to write in `exercises/validation.py`.
+# **Exercises 4.1 to 4.6** are functions to write in `exercises/validation.py`. Each docstring
+# says what the function must do (its inputs, its output, the names the grader reads in MLflow);
+# the section before it shows the ideas and the tools on another example. 4.6 is open: how you
+# write it is yours, only the outcome is graded.
 
 # %% [markdown]
 # ## Setup
@@ -77,6 +81,8 @@ from sklearn.metrics import (
     confusion_matrix,
     precision_recall_fscore_support,
 )
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
@@ -475,12 +481,36 @@ explained = validation_tools.explain_power(iris_rows, iris_b, iris_c, pvalue=mcn
 print(explained["explanation"])
 
 # %% [markdown]
+# ### A coin on trial
+#
+# McNemar's test is a coin on trial: each discordant row is a toss, `c` the heads and `b` the
+# tails. The tools are scipy's distributions, shown here on a real coin. A coin lands heads 16
+# times in 20 tosses. If it were fair, how surprising would that be? `stats.binom.cdf(k, n,
+# 0.5)` is the chance of at most `k` heads in `n` fair tosses; a split *at least as lopsided* can
+# go either way, which doubles the tail (two-sided). `stats.binomtest` does the whole test.
+#
+# With many tosses the binomial is close to a normal curve, and the squared standardized
+# difference follows a chi-square distribution with one degree of freedom: `stats.chi2.sf(x,
+# df=1)` is the chance of a value at least `x` (the survival function, 1 minus the cdf).
+
+# %%
+heads, tosses = 16, 20
+at_most_4_tails = stats.binom.cdf(tosses - heads, tosses, 0.5)
+print(f"P(at most {tosses - heads} tails in {tosses} fair tosses) = {at_most_4_tails:.4f}")
+print(f"two-sided, with binomtest: p = {stats.binomtest(heads, tosses, 0.5).pvalue:.4f}")
+print(f"chi-square tail beyond 3.84 (1 degree of freedom): {stats.chi2.sf(3.84, df=1):.4f}")
+
+# The sentences above, checked: two-sided doubles the tail; 3.84 is the 5 % point of chi2(1).
+assert np.isclose(2 * at_most_4_tails, stats.binomtest(heads, tosses, 0.5).pvalue)
+assert abs(stats.chi2.sf(3.84, df=1) - 0.05) < 0.001
+
+# %% [markdown]
 # ### Exercise 4.1: McNemar's test from the discordant counts
 #
-# Write `mcnemar_from_counts(b, c, *, exact=None)` in `exercises/validation.py`: the exact test
-# below 25 discordant pairs, the corrected chi-square otherwise (or as `exact` forces), and a
-# p-value of 1.0 when `b + c == 0`. It returns a `McNemarResult(b, c, statistic, pvalue,
-# exact)` (the dataclass is given). The cell compares it with statsmodels on a few tables.
+# Write `mcnemar_from_counts(b, c, *, exact=None)` in `exercises/validation.py`: the two tests
+# of section 4, with the choice between them and the edge cases its docstring states. It
+# returns a `McNemarResult(b, c, statistic, pvalue, exact)` (the dataclass is given). The cell
+# compares it with statsmodels on a few tables.
 
 # %%
 validation = target.load("validation")
@@ -507,9 +537,9 @@ else:
 # ### Exercise 4.2: McNemar's test on paired predictions
 #
 # Write `mcnemar_test(y_true, champion_pred, challenger_pred, *, exact=None)`: count `b` and `c`
-# with numpy (no loop over rows), then call your 4.1. Check the input with the given
-# `check_labels`: different lengths, empty arrays, or strings mixed with numbers must be a
-# `ValueError`, never a silent "every prediction is wrong".
+# as in the table of section 4, fast (numpy on whole arrays, no loop over rows), then use your
+# 4.1. Bad input (different lengths, empty arrays, strings mixed with numbers) must be a
+# `ValueError`, never a silent "every prediction is wrong": the given `check_labels` checks it.
 
 # %%
 validation = target.load("validation")
@@ -522,13 +552,39 @@ else:
     print("same as the cell above:", (yours.b, yours.c) == (b, c))
 
 # %% [markdown]
+# ### Counting pairs in one pass
+#
+# A confusion matrix counts pairs (true label, predicted label). Counting pairs of anything is
+# one numpy trick: turn each value into a small integer code (`np.unique(...,
+# return_inverse=True)` gives the sorted values and each row's position among them), combine
+# the two codes into one number per row, `first * k + second` with `k` the number of second
+# values, and count those numbers with `np.bincount`. Reshaped to `(rows, k)`, the counts are
+# the table. Here on what six people wear:
+
+# %%
+shirts = np.array(["red", "blue", "blue", "green", "red", "blue"])
+trousers = np.array(["blue", "blue", "black", "black", "blue", "grey"])
+shirt_names, shirt_code = np.unique(shirts, return_inverse=True)
+trouser_names, trouser_code = np.unique(trousers, return_inverse=True)
+k = len(trouser_names)
+counts = np.bincount(shirt_code * k + trouser_code, minlength=len(shirt_names) * k)
+outfits = pd.DataFrame(
+    counts.reshape(len(shirt_names), k), index=shirt_names, columns=trouser_names
+)
+display(outfits)
+
+# The sentence above, checked: the same table as pandas' crosstab.
+assert (outfits.to_numpy() == pd.crosstab(shirts, trousers).to_numpy()).all()
+
+# %% [markdown]
 # ### Exercise 4.3: Classification metrics from one confusion matrix
 #
-# Write `classification_metrics(y_true, y_pred, *, labels=None)`: build the confusion matrix
-# once with numpy (`np.bincount`), then derive accuracy, per-class precision, recall, F1 and
-# support, and their macro and weighted averages, with `zero_division=0`. One pass instead of
+# Write `classification_metrics(y_true, y_pred, *, labels=None)`: one confusion matrix, then
+# everything else from it: accuracy, per-class precision, recall, F1 and support, and their
+# macro and weighted averages, equal to scikit-learn's (section 3) with `zero_division=0`. A
+# class that is never predicted still gets its row, with precision 0. One pass instead of
 # scikit-learn's several: the course's benchmark validates a million rows in a fraction of the
-# time. A class that is never predicted still gets its row, with precision 0.
+# time. The docstring states every definition; section 3 shows scikit-learn's numbers to match.
 
 # %%
 validation = target.load("validation")
@@ -669,7 +725,48 @@ print(
 )
 
 # %% [markdown]
-# ## 7. MLflow's own evaluation
+# ## 7. Several challengers, one champion
+#
+# Teams rarely train one candidate. With three challengers, which one, if any, replaces the
+# champion? Two traps:
+#
+# - **Picking the most accurate one and stopping there.** The more candidates, the more likely
+#   one of them looks better by luck alone. Each must first earn its place against the
+#   *champion* with the paired test and the rules of section 5.
+# - **Picking the first good one.** Of the candidates that pass, take the best, or the next
+#   validation will promote the one you skipped.
+#
+# And the decision must be readable later: which candidate won, and why the others did not.
+#
+# ### Exercise 4.6: Choose among several challengers
+#
+# Write `promote_best_challenger(model_name, X_test, y_test, candidates, ...)`. This one is
+# open: its docstring gives the policy's outcome (who is eligible, who wins, the aliases, the
+# `promotion_decision` and `promotion_reason` tags), not the steps. Reuse your 4.2 to 4.5 or
+# write it your way; the grader only reads the registry and what the function returns. The cell
+# registers one more candidate, a logistic regression on all 30 measurements, and lets the
+# policy choose between it and the other versions that are not the champion.
+
+# %%
+validation = target.load("validation")
+third_version = register(
+    make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+    "candidate-logreg-30-columns",
+)
+current = client.get_model_version_by_alias(MODEL_NAME, "champion").version
+candidates = [v for v in (champion_version, challenger_version, third_version) if v != current]
+try:
+    winner = validation.promote_best_challenger(MODEL_NAME, X_test, y_test, candidates)
+except NotImplementedError as exc:
+    print(f"Not started yet: {exc}")
+else:
+    print(f"champion was version {current}; candidates {candidates}; winner: {winner}")
+    for version in candidates:
+        tags = client.get_model_version(MODEL_NAME, version).tags
+        print(f"  v{version}: {tags.get('promotion_decision')}: {tags.get('promotion_reason')}")
+
+# %% [markdown]
+# ## 8. MLflow's own evaluation
 #
 # `mlflow.models.evaluate` scores a model on a dataset and logs a standard set of metrics and
 # plots into a run. It is a quick, uniform report; it does not compare two models with a paired
@@ -730,11 +827,12 @@ assert evaluation.metrics["accuracy_score"] == challenger_metrics["accuracy"]
 # %% [markdown]
 # ## Grade all of module 04
 #
-# One cell grades the five exercises (or one at a time, e.g. `mlops_course.check("4.3")`, or in
-# a terminal `mlops-course grade 4.3`). It grades the saved `exercises/validation.py`.
+# One cell grades the six exercises (or one at a time, e.g. `mlops_course.check("4.3")`, or in
+# a terminal `mlops-course grade 4.3`). It grades the saved `exercises/validation.py`. A check
+# that fails again shows a more precise hint each time.
 
 # %%
-mlops_course.check("4.1", "4.2", "4.3", "4.4", "4.5")
+mlops_course.check("4.1", "4.2", "4.3", "4.4", "4.5", "4.6")
 
 # %% [markdown]
 # ## Recap
@@ -754,13 +852,17 @@ mlops_course.check("4.1", "4.2", "4.3", "4.4", "4.5")
 # - Decision rules make the easy cases automatic (`promote`) and send the rest to a human;
 #   promotion moves `@champion`, keeps `@previous_champion` for rollback, and records the
 #   evidence as a run and as version tags.
+# - With several challengers, each earns its place against the champion first; the best of
+#   those that pass wins, and every candidate records why.
 #
 # **Next:** `05_monitoring`: once promoted, watch the champion's inputs and accuracy drift.
 
 # %% [markdown]
 # ## Self-check quiz
 #
-# Put the letter of your answer in `answers`, then run the next cell.
+# Put the letter of your answer in `answers` and run the two cells. Each answer, right or wrong,
+# comes with a sentence on why, and a wrong one names the section to re-read. (The key is in
+# `authors/quizzes/04.toml`, out of sight here: answer first.)
 #
 # **q1.** Why McNemar's test rather than a test comparing the two accuracies as two proportions?
 # (a) it is faster to compute (b) both models predicted the same rows: the results are paired,
@@ -782,6 +884,12 @@ mlops_course.check("4.1", "4.2", "4.3", "4.4", "4.5")
 # **q5.** Why score both models on a hold-out set rather than on the training data?
 # (a) it is smaller, so faster (b) MLflow refuses training data (c) McNemar's test requires it
 # (d) training data flatters the model that memorises best
+#
+# **q6.** On a small test set the challenger is clearly more accurate, but p is above alpha:
+# `insufficient_evidence`. What does it mean?
+# (a) the challenger is no better than the champion (b) the test has little power here: more
+# test rows would likely show the gain (c) McNemar's test was the wrong choice for so few rows
+# (d) the challenger should be promoted anyway, since it is more accurate
 
 # %%
 answers = {
@@ -790,20 +898,13 @@ answers = {
     "q3": None,
     "q4": None,
     "q5": None,
+    "q6": None,
 }
 
 # %%
 from mlops_course.quiz import check_quiz
 
-EXPECTED = {
-    "q1": "51cefdde8b87a933",
-    "q2": "6ec9c8f05d16b019",
-    "q3": "ed8f8fdae1690777",
-    "q4": "a08bacc60f00da2d",
-    "q5": "c4a9e8a3bffbbd33",
-}
-
-check_quiz("04", answers, EXPECTED)
+check_quiz("04", answers)
 
 # %% [markdown]
 # ## Clean up

@@ -1,4 +1,4 @@
-"""Graded checks of module 04, validation (exercises 4.1 to 4.5).
+"""Graded checks of module 04, validation (exercises 4.1 to 4.6).
 
 Expected values come from statsmodels, scipy and scikit-learn, or from the data and models the
 tests create; never from the reference solution. The registry state is read back through
@@ -22,9 +22,13 @@ from hypothesis import strategies as st
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from scipy import stats
+from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
 from mlops_course import data, target
@@ -73,7 +77,11 @@ CHI2_TABLES += [(10**6, 10**6 + 2500), (3 * 10**10, 10**10)]  # very large count
 @pytest.mark.exercise(
     "4.1",
     points=1,
-    hint="Exact: statistic = min(b, c), pvalue = min(1, 2 * scipy.stats.binom.cdf(min(b, c), b + c, 0.5)).",
+    hints=(
+        "Under the null each discordant pair is a fair coin: the exact p-value is twice the chance of a split at least as lopsided as min(b, c), capped at 1.",
+        "Notebook 04, 'A coin on trial' (section 4): the binomial distribution's cumulative probability in scipy.stats.",
+        "statistic = min(b, c); pvalue = min(1, 2 * P(X <= min(b, c))) for X ~ Binomial(b + c, 0.5), as a Python float.",
+    ),
 )
 def test_exact_test_matches_statsmodels_and_binomtest(validation):
     for b, c in EXACT_TABLES:
@@ -91,7 +99,11 @@ def test_exact_test_matches_statsmodels_and_binomtest(validation):
 @pytest.mark.exercise(
     "4.1",
     points=1,
-    hint="Chi-square with continuity correction: (|b - c| - 1)**2 / (b + c) in floats, pvalue = chi2.sf(stat, 1).",
+    hints=(
+        "With many discordant pairs the chi-square approximation, with a continuity correction of 1, replaces the exact test.",
+        "Notebook 04, 'A coin on trial': the chi-square distribution's survival function, one degree of freedom; the docstring's formula.",
+        "(|b - c| - 1)**2 / (b + c) computed in floats (int64 overflows for 10**10), p from the chi-square tail with df=1; return int counts.",
+    ),
 )
 def test_chi_square_matches_statsmodels(validation):
     for b, c in CHI2_TABLES:
@@ -109,7 +121,11 @@ def test_chi_square_matches_statsmodels(validation):
 @pytest.mark.exercise(
     "4.1",
     points=1,
-    hint="exact=None: the exact test when b + c < 25, else chi-square; b + c == 0 gives statistic 0.0 and pvalue 1.0.",
+    hints=(
+        "exact=None chooses the test from the number of discordant pairs; no discordant pair is no evidence at all.",
+        "Notebook 04, section 4 (the two tests) and the docstring's EXACT_BELOW; the edge case b + c == 0.",
+        "use exact when b + c < EXACT_BELOW (25 itself is chi-square); b + c == 0 returns statistic 0.0, pvalue 1.0 whatever exact says.",
+    ),
 )
 def test_default_choice_and_no_discordant_pairs(validation):
     for b, c in [(0, 24), (11, 13), (20, 4)]:  # b + c = 24: exact
@@ -126,7 +142,13 @@ def test_default_choice_and_no_discordant_pairs(validation):
 
 
 @pytest.mark.exercise(
-    "4.1", points=1, hint="Check the counts first: a negative count is a ValueError."
+    "4.1",
+    points=1,
+    hints=(
+        "A count of rows is a whole number, never negative: refuse anything else before computing.",
+        "The docstring's Raises section: Python and numpy integers are counts; 2.5 and True are not.",
+        "check each of b and c first (an integer type, not bool, and >= 0) and raise ValueError otherwise.",
+    ),
 )
 def test_counts_must_be_non_negative_whole_numbers(validation):
     for b, c in [(-1, 3), (3, -1), (2.5, 3)]:
@@ -135,7 +157,13 @@ def test_counts_must_be_non_negative_whole_numbers(validation):
 
 
 @pytest.mark.exercise(
-    "4.1", points=1, hint="Compare your function with statsmodels' mcnemar on many tables."
+    "4.1",
+    points=1,
+    hints=(
+        "Your test should agree with statsmodels' McNemar on every table, small or large, exact or not.",
+        "statsmodels.stats.contingency_tables.mcnemar([[0, b], [c, 0]], exact=..., correction=True): run it beside yours in a cell.",
+        "compare on b, c from 0 to 5000, with exact None, True and False; look at the first table hypothesis reports.",
+    ),
 )
 @HYPOTHESIS
 @given(
@@ -196,7 +224,11 @@ def paired_case(kind: str):
 @pytest.mark.exercise(
     "4.2",
     points=2,
-    hint="right = (pred == y_true) on numpy arrays; b = count(champion right & challenger wrong), c the reverse.",
+    hints=(
+        "Only the rows where exactly one model is right count: b where the champion alone is right, c where the challenger alone is.",
+        "Notebook 04, section 4: the 2x2 table of 'champion right' against 'challenger right'; numpy boolean arrays.",
+        "compare each model's predictions with y_true (as numpy arrays: positions, not index), count right & ~right both ways, then call 4.1.",
+    ),
 )
 def test_mcnemar_test_counts_discordant_pairs(validation):
     for kind in ["binary", "multiclass", "strings-series", "lists-few"]:
@@ -210,7 +242,13 @@ def test_mcnemar_test_counts_discordant_pairs(validation):
 
 
 @pytest.mark.exercise(
-    "4.2", points=1, hint="Pass exact through to mcnemar_from_counts; identical models give p = 1."
+    "4.2",
+    points=1,
+    hints=(
+        "The caller's choice of test must reach McNemar's test; two identical models have no discordant pair.",
+        "The docstring of mcnemar_test: 'exact' is passed on to mcnemar_from_counts; swapping the models swaps b and c.",
+        "return mcnemar_from_counts(b, c, exact=exact) with b = champion-only-right, c = challenger-only-right.",
+    ),
 )
 def test_mcnemar_test_passes_exact_and_handles_identical_models(validation):
     y, champion, challenger = paired_case("multiclass")
@@ -228,7 +266,11 @@ def test_mcnemar_test_passes_exact_and_handles_identical_models(validation):
 @pytest.mark.exercise(
     "4.2",
     points=1,
-    hint="Call check_labels(y_true=..., champion_pred=..., challenger_pred=...) first: it raises ValueError.",
+    hints=(
+        "Paired predictions must really be paired: same length, not empty, and labels of one kind.",
+        "The given helper check_labels in mlops_course.validation_tools raises exactly the ValueErrors the docstring lists.",
+        "first line: y_true, champion_pred, challenger_pred = check_labels(y_true=..., champion_pred=..., challenger_pred=...).",
+    ),
 )
 def test_mcnemar_test_rejects_bad_input(validation):
     with pytest.raises(ValueError):
@@ -309,7 +351,11 @@ def metrics_case(kind: str):
 @pytest.mark.exercise(
     "4.3",
     points=2,
-    hint="Labels = sorted union of both arrays; cm via np.bincount(t * k + p, minlength=k*k); each ratio 0.0 when its denominator is 0.",
+    hints=(
+        "Every metric comes from one confusion matrix: per class, the diagonal against its row (recall) and its column (precision).",
+        "Notebook 04, 'Counting pairs in one pass': a pair code and np.bincount; section 3's scikit-learn values are the reference.",
+        "labels = sorted union of both arrays; code = true_index * k + pred_index; cm = bincount(code, minlength=k*k).reshape(k, k); 0.0 where a denominator is 0.",
+    ),
 )
 def test_metrics_match_sklearn(validation):
     kinds = ["binary", "multiclass-never-predicted", "strings-extra-class", "single-class"]
@@ -322,17 +368,28 @@ def test_metrics_match_sklearn(validation):
 @pytest.mark.exercise(
     "4.3",
     points=1,
-    hint="With labels given: report those classes in that order; accuracy still counts all rows.",
+    hints=(
+        "Explicit labels choose the classes reported and their order; accuracy is about all rows all the same.",
+        "scikit-learn's labels= argument of precision_recall_fscore_support and confusion_matrix: run them with labels=[2, 0] to see.",
+        "leave rows with a label outside `labels` out of the matrix, count support/predicted over all rows, accuracy = mean(y_pred == y_true).",
+    ),
 )
 def test_metrics_with_explicit_labels(validation):
     y_true, y_pred = metrics_case("multiclass-never-predicted")
-    for labels in ([3, 1, 0, 2], [2, 0], [0, 1, 2, 3, 7]):
+    # [3, 0]: rows of true class 3 are mostly predicted 1 or 2, outside the labels, yet support.
+    for labels in ([3, 1, 0, 2], [2, 0], [3, 0], [0, 1, 2, 3, 7]):
         result = validation.classification_metrics(y_true, y_pred, labels=labels)
         assert_matches_sklearn(result, y_true, y_pred, labels=labels)
 
 
 @pytest.mark.exercise(
-    "4.3", points=1, hint="Compare your metrics with scikit-learn on many random label arrays."
+    "4.3",
+    points=1,
+    hints=(
+        "Your metrics should equal scikit-learn's on any label arrays, including classes never predicted or never true.",
+        "Notebook 04, section 3: sklearn_metrics compares the same numbers; zero_division=0 is the rule for empty denominators.",
+        "try y_true=[0], y_pred=[6]: two classes, both with precision, recall and f1 0.0, and a 2x2 matrix.",
+    ),
 )
 @HYPOTHESIS
 @given(pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), min_size=1, max_size=200))
@@ -342,7 +399,13 @@ def test_metrics_match_sklearn_on_random_labels(validation, pairs):
 
 
 @pytest.mark.exercise(
-    "4.3", points=1, hint="Start with check_labels(y_true=..., y_pred=...): it raises ValueError."
+    "4.3",
+    points=1,
+    hints=(
+        "Metrics of labels that cannot be paired would be silently wrong: refuse them.",
+        "The given helper check_labels raises the ValueErrors the docstring lists.",
+        "first line: y_true, y_pred = check_labels(y_true=y_true, y_pred=y_pred).",
+    ),
 )
 def test_metrics_reject_bad_input(validation):
     with pytest.raises(ValueError):
@@ -383,13 +446,22 @@ RULES = [
     (0.001, 2, 40, 3, 0, 0.95, "keep_champion"),
     (0.001, 2, 40, 5, 2, 0.95, "conditional_promote"),  # ties are not improvements
     (0.001, 2, 40, 3, 4, 0.95, "keep_champion"),
+    # p exactly at alpha is not significant ("below alpha"): 1 - 0.95 as Python computes it,
+    # and an alpha that floats hold exactly.
+    (1 - 0.95, 2, 40, 7, 0, 0.95, "insufficient_evidence"),
+    (0.25, 2, 40, 7, 0, 0.75, "insufficient_evidence"),
+    (0.2499, 2, 40, 7, 0, 0.75, "promote"),
 ]
 
 
 @pytest.mark.exercise(
     "4.4",
     points=3,
-    hint="In order: not significant -> insufficient; c < b -> keep; share >= 0.75 -> promote; >= 0.5 -> conditional; else keep.",
+    hints=(
+        "The rules are applied in order, and the first that matches decides; significance is strict: p must be below alpha.",
+        "Notebook 04, section 5 'Decision rules': the table of five rules; the docstring of recommend.",
+        "significant = p < 1 - confidence (p == alpha is not); improved = metrics strictly greater; then: not significant, c < b, share >= 0.75, share >= 0.5, else.",
+    ),
 )
 def test_decision_rules(validation):
     for pvalue, b, c, improved, ties, confidence, decision in RULES:
@@ -411,7 +483,11 @@ def test_decision_rules(validation):
 @pytest.mark.exercise(
     "4.4",
     points=1,
-    hint="Raise ValueError when confidence is not strictly between 0 and 1 or a metric is missing.",
+    hints=(
+        "A confidence is a probability strictly between 0 and 1, and the rules need every compared metric.",
+        "The docstring of recommend, Raises; COMPARED_METRICS lists the metrics both mappings must have.",
+        "raise ValueError unless 0 < confidence < 1, and when a name of COMPARED_METRICS is missing from either mapping.",
+    ),
 )
 def test_recommend_rejects_bad_input(validation):
     champion, challenger = metrics_with(7)
@@ -496,7 +572,11 @@ def promotion(mlflow_tracking_uri, client, registered, cancer):
 @pytest.mark.exercise(
     "4.5",
     points=2,
-    hint="Promote only if auto_promote and recommendation.promote: champion -> challenger's version, previous_champion -> old one, delete @challenger.",
+    hints=(
+        "A dry run changes nothing; a promotion moves champion to the winner and keeps the old champion one alias move away.",
+        "Notebook 02 (aliases) and notebook 04, section 6; MlflowClient's registered-model alias methods.",
+        "only if auto_promote and recommendation.promote: champion -> challenger's version, previous_champion -> old champion, delete the challenger alias.",
+    ),
 )
 def test_promotion_moves_the_aliases(registered, promotion):
     weak_v, strong_v = registered.versions
@@ -511,7 +591,11 @@ def test_promotion_moves_the_aliases(registered, promotion):
 @pytest.mark.exercise(
     "4.5",
     points=2,
-    hint="Score both versions on X_test, then classification_metrics, mcnemar_test and recommend.",
+    hints=(
+        "Validate what the aliases point at, on the hold-out set, with the champion first in the paired test.",
+        "Notebook 04, section 2 (loading by version or alias with mlflow.pyfunc) and your 4.2 to 4.4.",
+        "resolve both versions, load models:/<name>/<version>, predict X_test, then classification_metrics, mcnemar_test(y, champion, challenger), recommend.",
+    ),
 )
 def test_validation_result_compares_the_right_models(registered, promotion, cancer):
     weak_v, strong_v = registered.versions
@@ -532,7 +616,11 @@ def test_validation_result_compares_the_right_models(registered, promotion, canc
 @pytest.mark.exercise(
     "4.5",
     points=2,
-    hint="One run per validation: params, champion_*/challenger_*/mcnemar_* metrics, tags decision and promoted, 3 artifacts.",
+    hints=(
+        "The decision must be auditable later: one run per validation holding the evidence.",
+        "Notebook 01 (params, metrics, tags, figures, dicts in a run) and the docstring's list of names.",
+        "one mlflow.start_run in the experiment: params, champion_*/challenger_*/mcnemar_*/promoted metrics, tags decision and promoted, the 2 figures and validation.json.",
+    ),
 )
 def test_validation_run_is_recorded(client, registered, promotion, cancer):
     runs = runs_in(client, promotion.experiment)
@@ -562,7 +650,11 @@ def test_validation_run_is_recorded(client, registered, promotion, cancer):
 @pytest.mark.exercise(
     "4.5",
     points=1,
-    hint="Tag both versions: validation_run_id, validation_role, validation_decision, validation_pvalue.",
+    hints=(
+        "The registry page of each version compared should say how it was judged, and where the evidence is.",
+        "Notebook 02, version tags; the docstring's four validation_* tag names.",
+        "for champion and challenger: set the version tags validation_run_id, validation_role, validation_decision, validation_pvalue (str).",
+    ),
 )
 def test_both_versions_are_tagged(client, registered, promotion):
     weak_v, strong_v = registered.versions
@@ -595,7 +687,11 @@ def kept(mlflow_tracking_uri, client, registered, cancer, promotion):
 @pytest.mark.exercise(
     "4.5",
     points=1,
-    hint="A worse challenger: decision keep_champion, promoted False, and no alias moves.",
+    hints=(
+        "A challenger the champion beats must never be promoted, even with auto_promote=True.",
+        "Notebook 04, section 5, rule 2: significant with c < b keeps the champion.",
+        "move aliases only when recommendation.promote is True; record promoted 'false' in the run's tag.",
+    ),
 )
 def test_a_worse_challenger_is_not_promoted(client, kept):
     assert kept.result.recommendation.decision == "keep_champion"
@@ -607,7 +703,11 @@ def test_a_worse_challenger_is_not_promoted(client, kept):
 @pytest.mark.exercise(
     "4.5",
     points=1,
-    hint="No version has the champion alias: promote the challenger as the first model (mcnemar None).",
+    hints=(
+        "With no champion yet there is nothing to compare: the first model is promoted, with a note.",
+        "The docstring of validate_challenger, 'Without a champion'; a missing alias is not an error here.",
+        "no version has the champion alias -> no test, Recommendation(PROMOTE, True, False, (), 1.0, ...), champion_version param 'none'.",
+    ),
 )
 def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
     validation = target.load("validation")
@@ -633,7 +733,11 @@ def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
 @pytest.mark.exercise(
     "4.5",
     points=1,
-    hint="Raise ValueError (and change nothing) for: same version twice, a model that cannot score X_test, X/y lengths differ.",
+    hints=(
+        "Check everything that can be wrong before logging, tagging or moving anything.",
+        "The docstring's Raises list; notebook 04, section 2 (a model refuses data that lacks a column).",
+        "validate versions, lengths and predictions first (turn a scoring error into ValueError), and only then start the run.",
+    ),
 )
 def test_bad_validations_change_nothing(client, registered, cancer, kept):
     validation = target.load("validation")
@@ -668,3 +772,161 @@ def test_bad_validations_change_nothing(client, registered, cancer, kept):
 
 def experiment_of(client, run_id: str) -> str:
     return client.get_experiment(client.get_run(run_id).info.experiment_id).name
+
+
+# --------------------------------------------------------------------------- 4.6
+def rules_say_promote(y_true, champion_pred, candidate_pred, confidence=0.95) -> bool:
+    """The 4.4 rules' verdict "promote", from statsmodels and scikit-learn (not the module)."""
+    b, c = discordant(y_true, champion_pred, candidate_pred)
+    pvalue = float(statsmodels_test(b, c, exact=b + c < 25).pvalue) if b + c else 1.0
+    champion = sklearn_metrics(y_true, champion_pred)["overall"]
+    candidate = sklearn_metrics(y_true, candidate_pred)["overall"]
+    improved = sum(candidate[m] > champion[m] for m in COMPARED)
+    return pvalue < 1 - confidence and c > b and improved / len(COMPARED) >= 0.75
+
+
+def expected_winner(y_true, champion_pred, candidates: dict) -> str | None:
+    """The most accurate candidate that the rules would promote (first on a tie), or None."""
+    eligible = [
+        v for v, pred in candidates.items() if rules_say_promote(y_true, champion_pred, pred)
+    ]
+    return max(eligible, key=lambda v: accuracy_score(y_true, candidates[v]), default=None)
+
+
+def decision_tags(client, name, versions) -> dict[str, tuple]:
+    tags = {v: client.get_model_version(name, v).tags for v in versions}
+    return {v: (t.get("promotion_decision"), t.get("promotion_reason")) for v, t in tags.items()}
+
+
+@pytest.fixture(scope="module")
+def policy(mlflow_tracking_uri, client, cancer):
+    """Four versions of one model, and the policy applied twice: (1) the weak v1 is champion,
+    v2, v3, v4 challenge it; (2) the forest v3 is champion, v4 and v2 challenge it."""
+    validation = target.load("validation")
+    mlflow.set_experiment(fresh_experiment("training"))
+    name = fresh_name("policy")
+    models = [
+        DummyClassifier(strategy="most_frequent"),
+        make_pipeline(
+            ColumnTransformer([("one", "passthrough", ["mean_radius"])]),
+            LogisticRegression(max_iter=1000),
+        ),
+        RandomForestClassifier(n_estimators=25, max_depth=4, random_state=0),
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+    ]
+    versions = [register(model, cancer, name) for model in models]
+    pred = {v: m.predict(cancer.X_test) for v, m in zip(versions, models, strict=True)}
+    v1, v2, v3, v4 = versions
+
+    client.set_registered_model_alias(name, "champion", v1)
+    first = validation.promote_best_challenger(
+        name, cancer.X_test, cancer.y_test, [v2, int(v3), v4], tracking_uri=mlflow_tracking_uri
+    )
+    first_aliases, first_tags = aliases(client, name), decision_tags(client, name, [v2, v3, v4])
+
+    client.set_registered_model_alias(name, "champion", v3)
+    before_second = aliases(client, name)
+    second = validation.promote_best_challenger(name, cancer.X_test, cancer.y_test, [v4, v2])
+    return SimpleNamespace(
+        name=name, versions=versions, pred=pred,
+        first=first, first_aliases=first_aliases, first_tags=first_tags,
+        second=second, before_second=before_second, second_aliases=aliases(client, name),
+        second_tags=decision_tags(client, name, [v4, v2]),
+    )  # fmt: skip
+
+
+@pytest.mark.exercise(
+    "4.6",
+    points=2,
+    hints=(
+        "Of the candidates the rules would promote against the champion, the most accurate wins, not the first one found.",
+        "Notebook 04, section 7 'Several challengers, one champion'; your 4.2 to 4.4 (or 4.5 with auto_promote=False).",
+        "judge every candidate against the champion first, keep those whose recommendation says promote, then take the highest accuracy.",
+    ),
+)
+def test_policy_promotes_the_best_eligible_candidate(policy, cancer):
+    v1, v2, v3, v4 = policy.versions
+    candidates = {v: policy.pred[v] for v in (v2, v3, v4)}
+    winner = expected_winner(cancer.y_test, policy.pred[v1], candidates)
+    eligible = [
+        v for v in candidates if rules_say_promote(cancer.y_test, policy.pred[v1], policy.pred[v])
+    ]
+    assert winner is not None and eligible[0] != winner, "the case must tell 'best' from 'first'"
+    assert policy.first == winner, (
+        f"the most accurate eligible candidate is version {winner}; you returned {policy.first!r}"
+    )
+    assert policy.first_aliases == {"champion": winner, "previous_champion": v1}, (
+        "champion on the winner, previous_champion on the old champion"
+    )
+
+
+@pytest.mark.exercise(
+    "4.6",
+    points=1,
+    hints=(
+        "A decision someone can audit later: every candidate says whether it won, and why.",
+        "Notebook 02, version tags; the docstring's promotion_decision and promotion_reason.",
+        "tag every candidate version: promotion_decision 'promoted' for the winner, 'rejected' for the others, and a non-empty promotion_reason.",
+    ),
+)
+def test_policy_records_its_decision_on_every_candidate(policy):
+    v1, v2, v3, v4 = policy.versions
+    for version, (decision, reason) in policy.first_tags.items():
+        wanted = "promoted" if version == policy.first else "rejected"
+        assert decision == wanted, f"version {version}: promotion_decision"
+        assert isinstance(reason, str) and reason.strip(), f"version {version}: promotion_reason"
+    for version, (decision, reason) in policy.second_tags.items():
+        assert decision == "rejected", f"version {version} was not promoted: 'rejected'"
+        assert reason and reason.strip(), f"version {version}: promotion_reason"
+
+
+@pytest.mark.exercise(
+    "4.6",
+    points=2,
+    hints=(
+        "More accurate is not enough: a gain the paired test cannot tell from luck promotes no one.",
+        "Notebook 04, sections 4 and 5: McNemar's test against the CHAMPION, then the decision rules.",
+        "a candidate is eligible only if recommend(champion_metrics, its metrics, mcnemar_test(y, champion, it)).promote; none eligible: return None, move nothing.",
+    ),
+)
+def test_policy_keeps_the_champion_without_a_significant_gain(policy, cancer):
+    v1, v2, v3, v4 = policy.versions
+    y = cancer.y_test
+    assert accuracy_score(y, policy.pred[v4]) > accuracy_score(y, policy.pred[v3]), "the case"
+    assert expected_winner(y, policy.pred[v3], {v: policy.pred[v] for v in (v4, v2)}) is None
+    assert policy.second is None, (
+        f"version {v4} is more accurate than champion {v3}, but not significantly: return None"
+    )
+    assert policy.second_aliases == policy.before_second, "no eligible candidate: no alias moves"
+    assert {d for d, _ in policy.second_tags.values()} == {"rejected"}, "record the rejections"
+
+
+@pytest.mark.exercise(
+    "4.6",
+    points=1,
+    hints=(
+        "Refuse a question that makes no sense before touching the registry.",
+        "The docstring's Raises list: no candidate, an unknown one, the champion itself, no champion, lengths.",
+        "check candidates, the champion alias, the versions and len(X_test) == len(y_test) first; raise ValueError; tag and move only at the end.",
+    ),
+)
+def test_policy_bad_input_changes_nothing(client, policy, cancer):
+    v1, v2, v3, v4 = policy.versions
+    validation = target.load("validation")
+    before = (aliases(client, policy.name), decision_tags(client, policy.name, policy.versions))
+    champion = before[0]["champion"]
+    bad_calls = [
+        dict(candidates=[]),
+        dict(candidates=[v4, champion]),
+        dict(candidates=[v4, "999"]),
+        dict(candidates=[v4], champion_alias="no-such-alias"),
+        dict(candidates=[v4], y_test=cancer.y_test.iloc[:-1]),
+    ]
+    for call in bad_calls:
+        kwargs = {"y_test": cancer.y_test, **call}
+        with pytest.raises(ValueError):
+            validation.promote_best_challenger(
+                policy.name, cancer.X_test, kwargs.pop("y_test"), kwargs.pop("candidates"), **kwargs
+            )
+    after = (aliases(client, policy.name), decision_tags(client, policy.name, policy.versions))
+    assert after == before, "a refused call changes no alias and no tag"

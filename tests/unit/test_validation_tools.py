@@ -1,5 +1,5 @@
 """Module 04's helpers: the power of McNemar's test (against enumeration, a simulation and the
-normal approximation) and the confusion-matrix figure's class names."""
+normal approximation), the confusion-matrix figure's class names, and the JSON-ready results."""
 
 from __future__ import annotations
 
@@ -156,3 +156,17 @@ def test_confusion_matrices_show_class_names():
     three = metrics(np.eye(3, dtype=int), ["a", "b", 7])
     one = validation_tools.confusion_matrices_figure(None, three, class_names={"a": "setosa"})
     assert len(one.axes) == 1 and tick_texts(one.axes[0])[0] == ["setosa", "b", "7"]
+
+
+def test_jsonable_gives_plain_json_types():
+    import json
+
+    frame = pd.DataFrame([[3, 1], [0, 5]], index=[0, 1], columns=[0, 1])
+    value = {1: (0.5, math.nan), "cm": frame, "nested": [{"x": frame}]}
+    plain = validation_tools.jsonable(value)
+    assert plain == {
+        "1": [0.5, None],
+        "cm": {"labels": [0, 1], "matrix": [[3, 1], [0, 5]]},
+        "nested": [{"x": {"labels": [0, 1], "matrix": [[3, 1], [0, 5]]}}],
+    }
+    json.dumps(plain, allow_nan=False)  # raises on anything JSON does not have
