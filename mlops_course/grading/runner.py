@@ -128,7 +128,9 @@ def grade(
     exercises = _group(collected, results, known)
     hints_mod.apply(exercises, target=target, mode=hints)
     if problem and not exercises:
-        exercises = [_problem_entry(ids or list(known), known, problem)]
+        exercises = [
+            _problem_entry(ids or list(known), known, problem, env_error=ENV_ERROR_VAR in env)
+        ]
     report = report_mod.build(
         exercises, student=naming.student(), target=target, tracking_uri=tracking_uri
     )
@@ -358,8 +360,10 @@ def _group(collected: list[dict], results: dict, known: dict) -> list[dict]:
     return [by_id[k] for k in sorted(by_id, key=exercise_key)]
 
 
-def _problem_entry(ids: list[str], known: dict, problem: str) -> dict:
-    outcome = "env_unavailable" if "MLflow" in problem and "server" in problem else "error"
+def _problem_entry(ids: list[str], known: dict, problem: str, *, env_error: bool) -> dict:
+    """One entry for a run that graded nothing: ``env_unavailable`` when the server could not
+    be reached before it started (``env_error``), else ``error``."""
+    outcome = "env_unavailable" if env_error else "error"
     first = ids[0] if ids else "?"
     return {
         "id": first if len(ids) == 1 else "*",
