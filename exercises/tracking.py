@@ -1,14 +1,15 @@
 # Your exercises for tracking: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/tracking.py sha256:f0e67cb69c0b
+# generated-from: solutions/tracking.py sha256:0a4b9b5f34f0
 """Module 01, experiment tracking: record what a training run did, so it can be found again.
 
 Each function below is one graded exercise. They all receive their MLflow context as
-arguments: ``experiment_name`` (create it if needed with ``mlflow.set_experiment``) and
-``tracking_uri`` (when given, call ``mlflow.set_tracking_uri(tracking_uri)`` first; when None,
-keep the tracking URI already in use). The grader looks in MLflow for what your code logged,
-so log exactly the names the docstrings ask for.
+arguments: ``experiment_name`` (the experiment to log into, created when it does not exist yet)
+and ``tracking_uri`` (when given, the server to log to; when None, the one already in use). The
+grader asks MLflow what your code logged: the names in the docstrings (metrics, params, tags,
+artifact files) are the interface, spell them exactly. How to log them is what the notebook
+teaches, section by section.
 
 Run the checks of one exercise from a notebook with ``mlops_course.check("1.1")`` or from a
 terminal with ``mlops-course grade 1.1``.
@@ -27,9 +28,10 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from sklearn.base import clone
 from sklearn.inspection import permutation_importance
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import ParameterGrid, cross_val_score
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlops_course.plots import confusion_matrix_figure
@@ -48,22 +50,21 @@ def log_training_run(
 ) -> str:
     """Exercise 1.1: Log a training run.
 
-    Fit ``model`` on the training set, then record everything about it in ONE MLflow run of
-    the experiment ``experiment_name`` (named ``run_name`` when given):
+    Fit ``model`` on the training set only, then record it in ONE finished MLflow run of the
+    experiment ``experiment_name``, named ``run_name`` when given. The run holds:
 
     * params: every entry of ``model.get_params()``, under its own name;
-    * metrics: ``accuracy`` and ``f1_macro`` (``f1_score(..., average="macro")``), both
-      computed on the TEST set;
-    * tag: ``model_type`` = the model's class name (e.g. ``"RandomForestClassifier"``);
-    * dataset input: the training data (``X_train`` plus a ``target`` column holding
-      ``y_train``) as ``mlflow.data.from_pandas(train_df, targets="target", name="train")``,
-      logged with ``mlflow.log_input(dataset, context="training")``;
-    * the model with ``mlflow.sklearn.log_model(model, name="model", ...)``, with a
-      ``signature`` inferred from ``X_train`` and the model's predictions on it
-      (``mlflow.models.infer_signature``), an ``input_example`` (the first 5 rows of
-      ``X_train``), ``serialization_format="cloudpickle"`` (the default, skops, refuses tree
-      models) and ``pip_requirements=[f"scikit-learn=={sklearn.__version__}"]`` (otherwise
-      MLflow spends seconds guessing them).
+    * metrics ``accuracy`` and ``f1_macro`` (the F1 score averaged over the classes, each class
+      weighing the same), both measured on the TEST set;
+    * tag ``model_type``: the model's class name, e.g. ``"RandomForestClassifier"``;
+    * one dataset input with context ``training``, named ``train``: the training features plus
+      a ``target`` column holding ``y_train`` (declared as the targets);
+    * the fitted model, logged under the name ``model`` so that ``runs:/<run_id>/model`` loads
+      it and predicts what ``model`` predicts, with a signature that describes its inputs AND
+      its outputs, and an input example: the first 5 rows of ``X_train``.
+
+    Edge case: the grader passes a tree ensemble; MLflow's default model format refuses tree
+    models (notebook section 2 says why, and what to choose instead).
 
     Args:
         model: an unfitted scikit-learn classifier; it is fitted in place.
@@ -94,15 +95,18 @@ def log_learning_curve(
 ) -> str:
     """Exercise 1.2: Log a learning curve.
 
-    Train ``SGDClassifier(loss="log_loss", random_state=random_state)`` one epoch at a time
-    and log how its accuracy evolves, in ONE run of the experiment ``experiment_name``:
+    Train a logistic-regression model by stochastic gradient descent,
+    ``SGDClassifier(loss="log_loss", random_state=random_state)``, one epoch at a time, and
+    record how its accuracy evolves, in ONE run of the experiment ``experiment_name``:
 
-    * first scale the features with a ``StandardScaler`` fitted on ``X_train`` (apply it to
-      both sets);
-    * for each ``epoch`` in ``0 .. epochs - 1``: one ``partial_fit`` on the whole training set
-      (pass ``classes=np.unique(y_train)``), then log the metrics ``train_accuracy`` and
-      ``val_accuracy`` with ``step=epoch``, so MLflow can draw the curve;
-    * params: ``epochs`` and ``random_state``.
+    * the model sees standardized features: each column centred and scaled with the mean and
+      standard deviation of ``X_train`` (never of ``X_val``), the same transform for both sets;
+    * an epoch is one pass over the whole training set, continuing from the previous epoch
+      (the model is not started again); every label of ``y_train`` is known from the first one;
+    * after epoch ``e`` (``e = 0 .. epochs - 1``), the metrics ``train_accuracy`` (on the
+      training set) and ``val_accuracy`` (on the validation set), at step ``e``: one value per
+      step, so MLflow draws a curve;
+    * params ``epochs`` and ``random_state``.
 
     Args:
         X_train: training features.
@@ -130,18 +134,19 @@ def log_evaluation_artifacts(
 ) -> list[str]:
     """Exercise 1.3: Log evaluation artifacts.
 
-    Add three files to the EXISTING run ``run_id`` (do not create a new run; the methods of
-    ``MlflowClient`` take the run id: ``log_figure``, ``log_text``, ``log_dict``):
+    Add three files to the EXISTING run ``run_id``, which may already be finished (no new run),
+    all describing the model's predictions on the test set:
 
-    * ``confusion_matrix.png``: the figure of
-      ``mlops_course.plots.confusion_matrix_figure(y_test, model.predict(X_test))``;
+    * ``confusion_matrix.png``: the confusion matrix of the test predictions, as drawn by
+      ``mlops_course.plots.confusion_matrix_figure``;
     * ``feature_importance.csv``: columns ``feature`` and ``importance``, one row per column
-      of ``X_test``, sorted by importance, largest first, without the index. The importance
-      is the model's ``feature_importances_`` when it has one; else the mean absolute value
-      of ``coef_`` over the classes (rows of ``coef_``); else the ``importances_mean`` of
-      ``sklearn.inspection.permutation_importance(model, X_test, y_test, random_state=0)``;
-    * ``classification_report.json``: ``classification_report(y_test, y_pred,
-      output_dict=True)``.
+      of ``X_test``, largest importance first, no index column. The importance is, in this
+      order of preference: the model's own ``feature_importances_``; else, for a linear model,
+      the mean over the classes of ``|coef_|`` (one row of ``coef_`` per class); else the mean
+      permutation importance on the test set, with ``random_state=0`` (scikit-learn's default
+      number of repeats);
+    * ``classification_report.json``: scikit-learn's classification report of the test set, as
+      a dict (per-class precision, recall, F1 and support, plus ``accuracy`` and the averages).
 
     Args:
         run_id: the run to add the files to.
@@ -169,24 +174,25 @@ def log_grid_search(
 ) -> str:
     """Exercise 1.4: Log a grid search as nested runs.
 
-    In the experiment ``experiment_name``, open a parent run, and inside it one nested child
-    run (``mlflow.start_run(nested=True)``) per combination of
-    ``sklearn.model_selection.ParameterGrid(param_grid)``, in that order. Each child:
+    In the experiment ``experiment_name``, log ONE parent run and, nested under it (MLflow's
+    tag ``mlflow.parentRunId``), one child run per combination of ``param_grid``, in the order
+    ``sklearn.model_selection.ParameterGrid`` lists them. Each child:
 
     * logs the combination's params under their own names;
-    * scores ``clone(estimator).set_params(**params)`` with
-      ``cross_val_score(..., X, y, cv=cv, scoring=scoring)`` and logs the metrics
-      ``mean_cv_score`` and ``std_cv_score`` (mean and standard deviation of the scores).
+    * scores ``estimator`` with those params by ``cv``-fold cross-validation on ``X, y`` with
+      the scorer ``scoring``, and logs the metrics ``mean_cv_score`` and ``std_cv_score`` (the
+      mean and the standard deviation of the fold scores).
 
     The parent logs, once every child is done:
 
     * param ``n_candidates``: how many combinations were tried;
     * params ``best_<name>`` for each param of the best combination (highest
-      ``mean_cv_score``; the first one on a tie), e.g. ``best_C``;
+      ``mean_cv_score``; on a tie, the first one tried), e.g. ``best_C``;
     * metric ``best_cv_score``: the best ``mean_cv_score``;
     * tag ``best_run_id``: the run id of the best child.
 
-    Do not use autolog or ``GridSearchCV`` here: you log each candidate yourself.
+    ``estimator`` itself is left as it came: neither fitted nor given other params. You log each
+    candidate yourself (no autolog, no ``GridSearchCV``).
 
     Args:
         estimator: an unfitted scikit-learn estimator (it is cloned, never fitted in place).
@@ -214,11 +220,11 @@ def find_best_run(
 ) -> str | None:
     """Exercise 1.5: Find the best run.
 
-    Search the runs of the experiment ``experiment_name`` that match ``filter_string`` (MLflow's
-    search syntax, e.g. ``"params.model_type = 'rf'"``; empty means all runs) and return the
-    one with the highest ``metric`` (the lowest when ``maximize`` is False). Let MLflow sort:
-    ``MlflowClient().search_runs(..., order_by=["metrics.<metric> DESC"])`` (``ASC`` to
-    minimize). A run that did not log ``metric`` never wins.
+    Among the runs of the experiment ``experiment_name`` that match ``filter_string`` (MLflow's
+    search syntax, e.g. ``"params.model_type = 'rf'"``; empty means all runs), return the one
+    with the highest ``metric`` (the lowest when ``maximize`` is False). A run that did not log
+    ``metric`` never wins, however the others compare. The experiment may hold many runs: the
+    tracking server, not your code, should do the ranking.
 
     Args:
         experiment_name: the experiment to search.
@@ -239,13 +245,14 @@ def find_best_run(
 def regression_metrics(y_true, y_pred) -> dict[str, float]:
     """Exercise 1.6: Regression metrics by hand.
 
-    Compute, with numpy only (no ``sklearn.metrics``), where ``e = y_pred - y_true``:
+    Compute, with numpy only (no ``sklearn.metrics``), with ``e = y_pred - y_true`` over the
+    ``n`` values:
 
-    * ``rmse``: the square root of the mean of ``e**2``;
-    * ``mae``: the mean of ``|e|``;
-    * ``r2``: ``1 - sum(e**2) / sum((y_true - mean(y_true))**2)``;
-    * ``mape``: the mean of ``|e| / |y_true|``, as a fraction (0.1 means 10 %), like
-      ``sklearn.metrics.mean_absolute_percentage_error``.
+    * ``rmse`` = sqrt( (1/n) * sum(e**2) );
+    * ``mae`` = (1/n) * sum(|e|);
+    * ``r2`` = 1 - sum(e**2) / sum((y_true - mean(y_true))**2);
+    * ``mape`` = (1/n) * sum(|e| / |y_true|), a fraction (0.1 means 10 %), as
+      ``sklearn.metrics.mean_absolute_percentage_error`` defines it.
 
     Args:
         y_true: the true values (a list, numpy array or pandas Series).
@@ -258,3 +265,41 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
         ValueError: when the inputs are empty or their lengths differ.
     """
     raise NotImplementedError("Exercise 1.6: write regression_metrics()")
+
+
+def beat_the_baseline(
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    *,
+    experiment_name: str,
+    run_name: str = "challenger",
+    tracking_uri: str | None = None,
+) -> str:
+    """Exercise 1.7: Beat the baseline.
+
+    An open exercise: train ANY classifier you like on ``X_train``, ``y_train`` (the training
+    split of the wine data, as the notebook makes it) and log it in ONE finished run of the
+    experiment ``experiment_name``, named ``run_name``, so that it is found as the best run.
+    The experiment already holds the baseline's run: a one-split decision tree (a "stump"),
+    with its ``f1_macro``.
+
+    The grader does not read your code. It checks what happened:
+
+    * your logged model (``runs:/<run_id>/model``, predicting labels from the columns of
+      ``X_train``) scores a higher macro F1 than the stump on test data you never see;
+    * your run logs ``f1_macro``, your own estimate of that score, and ranking the
+      experiment's runs by ``f1_macro`` (highest first) puts yours first;
+    * that estimate is honest: at most 0.15 above what the grader measures on its unseen test
+      data. A model scored on the rows it was trained on looks better than it is.
+
+    Args:
+        X_train: training features (wine: 13 numeric columns).
+        y_train: training labels (3 classes).
+        experiment_name: the experiment to log into.
+        run_name: the run's name.
+        tracking_uri: the tracking server, or None to keep the current one.
+
+    Returns:
+        The run id.
+    """
+    raise NotImplementedError("Exercise 1.7: write beat_the_baseline()")
