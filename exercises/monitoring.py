@@ -1,7 +1,7 @@
 # Your exercises for monitoring: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/monitoring.py sha256:97687150bf32
+# generated-from: solutions/monitoring.py sha256:adadb7a575af
 """Module 05, model monitoring: watch a deployed model day by day, and know when to retrain.
 
 The drift statistics follow Evidently 0.7's defaults exactly, so your numbers can be checked
@@ -9,6 +9,9 @@ against a tool used in production; the MLflow functions receive their context as
 (``experiment_name``; ``tracking_uri``: when given, call ``mlflow.set_tracking_uri(tracking_uri)``
 first, when None keep the URI in use). The grader compares your statistics with scipy's and
 Evidently's, and looks in MLflow for what your code logged.
+
+Two helpers from ``mlops_course.monitoring_tools`` are yours to use: ``finite_sample`` (a
+sample without missing values, and whether it is numeric) and ``more_distinct_than``.
 
 Run the checks of one exercise from a notebook with ``mlops_course.check("5.1")`` or from a
 terminal with ``mlops-course grade 5.1``.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import mlflow
 import numpy as np
@@ -29,45 +32,31 @@ from scipy import stats
 from scipy.spatial import distance
 from sklearn.metrics import accuracy_score, f1_score
 
+from mlops_course.monitoring_tools import finite_sample, more_distinct_than
+
 P_VALUE_THRESHOLD = 0.05
 DISTANCE_THRESHOLD = 0.1
 DAY_TAG = "monitoring.day"
 
 
-def _clean(values) -> tuple[np.ndarray | pd.Series, bool]:
-    """``(values, numeric)``: the sample without NaN and infinities, numbers as a float array."""
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        array = series.to_numpy(dtype=float, na_value=np.nan)  # no copy for float64
-        finite = np.isfinite(array)
-        return (array if finite.all() else array[finite]), True
-    # Categories stay a Series: counting pandas' own string dtype is faster than numpy objects.
-    return (series.dropna() if series.hasnans else series), False
-
-
-def _more_distinct_than(values: np.ndarray, limit: int, *others: np.ndarray) -> bool:
-    """Whether ``values`` (and ``others``) hold more than ``limit`` distinct values."""
-    # A prefix with more than `limit` values settles it without hashing millions of rows.
-    if len(pd.unique(values[:2000])) > limit:
-        return True
-    return len(pd.unique(np.concatenate([values, *others]) if others else values)) > limit
-
-
 def psi(reference, current) -> float:
     """Exercise 5.1: Population stability index.
 
-    Compute the PSI of one column exactly as Evidently 0.7's ``psi`` stat test does:
+    The PSI of one column, exactly as Evidently 0.7's ``psi`` stat test computes it. Missing
+    values (NaN, and for numbers ``inf`` and ``-inf``) do not count: drop them from both
+    samples first.
 
-    * drop NaN (and, for numbers, ``inf``/``-inf``) from both samples first;
-    * bins: for a NUMERIC column with more than 20 distinct values in ``reference``, the edges
-      ``numpy.histogram_bin_edges(<reference and current concatenated>, bins="sturges")`` and
-      ``numpy.histogram`` of each sample with those edges; otherwise (a categorical column, or
-      20 values or fewer) one bin per distinct value seen in either sample;
-    * shares: each bin's count divided by the sample's size (``ref`` and ``cur``);
-    * a share of zero would make ``ln`` blow up: in each sample, replace its zero shares by
-      ``m / 1e6`` where ``m`` is the smallest non-zero share of that sample if ``m <= 1e-4``,
-      else by ``1e-4``;
-    * ``psi = sum((ref - cur) * ln(ref / cur))``.
+    Bins. A NUMERIC column whose reference holds more than 20 distinct values is cut into the
+    Sturges bins of reference and current taken together (numpy's ``"sturges"`` rule, the same
+    edges for both samples). Any other column (categorical, or 20 values or fewer) has one bin
+    per distinct value seen in either sample.
+
+    Shares. ``r_i`` and ``c_i`` are the shares of bin ``i`` in reference and current (its count
+    divided by that sample's size). An empty bin would make the logarithm blow up, so in each
+    sample its zero shares are replaced by ``m / 10**6``, where ``m`` is the smallest non-zero
+    share of that sample, when ``m <= 10**-4``, and by ``10**-4`` otherwise. Then::
+
+        PSI = sum over bins i of (r_i - c_i) * ln(r_i / c_i)
 
     Rule of thumb: below 0.1 stable, 0.1 to 0.25 some change, above 0.25 a real shift.
 
@@ -84,58 +73,36 @@ def psi(reference, current) -> float:
     raise NotImplementedError("Exercise 5.1: write psi()")
 
 
-def _counts(ref, cur) -> tuple[np.ndarray, np.ndarray]:
-    """The count of every distinct value seen in either sample, aligned (zeros included)."""
-    ref_counts = (ref if isinstance(ref, pd.Series) else pd.Series(ref)).value_counts()
-    cur_counts = (cur if isinstance(cur, pd.Series) else pd.Series(cur)).value_counts()
-    keys = ref_counts.index.union(cur_counts.index)
-    return (
-        ref_counts.reindex(keys, fill_value=0).to_numpy(float),
-        cur_counts.reindex(keys, fill_value=0).to_numpy(float),
-    )
-
-
-def _shares(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ref_counts, cur_counts = _counts(ref, cur)
-    return ref_counts / len(ref), cur_counts / len(cur)
-
-
-def _fill_zeros(shares: np.ndarray) -> np.ndarray:
-    shares = shares.astype(float).copy()
-    smallest = shares[shares != 0].min()
-    shares[shares == 0] = smallest / 1e6 if smallest <= 1e-4 else 1e-4
-    return shares
-
-
 def drift_report(reference_df: pd.DataFrame, current_df: pd.DataFrame, *, categorical=()):
     """Exercise 5.2: Per-feature drift report.
 
-    For every column of ``reference_df`` (in its order; ``current_df`` must have them all),
-    drop NaN and infinities from both samples, then pick the test the way Evidently 0.7 does
-    by default. A column is categorical when it is listed in ``categorical`` or its dtype is
-    not numeric (object, string, category, bool); ``n`` is the number of distinct values in
-    reference and current together.
+    One drift test per column of ``reference_df``, chosen the way Evidently 0.7 does by
+    default. Missing values (NaN and infinities) are dropped from both samples first. A column
+    is categorical when it is listed in ``categorical`` or its dtype is not numeric (object,
+    string, category, bool); ``n`` is the number of distinct values of reference and current
+    together.
 
-    Reference of at most 1,000 rows (statistical tests, the score is a p-value, threshold
-    0.05):
+    A reference of at most 1,000 rows gets a statistical test (the score is its p-value, the
+    threshold 0.05):
 
-    * numeric with ``n > 5``: ``ks``, ``scipy.stats.ks_2samp(ref, cur).pvalue``; drift when
-      ``score <= 0.05``;
-    * otherwise, ``n > 2``: ``chisquare``, ``scipy.stats.chisquare(observed, expected).pvalue``
-      with, per distinct value, ``observed`` = its count in current and ``expected`` = its
-      count in reference times ``len(cur) / len(ref)``; drift when ``score < 0.05``;
-    * otherwise (two values): ``z``, the two-proportion z-test on the share of one value
-      (pooled share ``P``; ``z = (p_ref - p_cur) / sqrt(P (1 - P) (1/n_ref + 1/n_cur))``,
-      p-value ``2 * (1 - norm.cdf(|z|))``; 1.0 when both samples hold the same single value);
-      drift when ``score < 0.05``.
+    * numeric with ``n > 5``: ``ks``, the two-sample Kolmogorov–Smirnov test (two-sided, scipy's
+      default method); drift when ``score <= 0.05``;
+    * otherwise, ``n > 2``: ``chisquare``, Pearson's chi-square goodness-of-fit test of the
+      current counts (per distinct value) against the expected counts ``ref_count * n_cur /
+      n_ref``; drift when ``score < 0.05``;
+    * otherwise (two values): ``z``, the two-proportion z-test on the share of one value:
+      with the pooled share ``P``, ``z = (p_ref - p_cur) / sqrt(P (1 - P) (1/n_ref + 1/n_cur))``
+      and the two-sided p-value ``2 (1 - Phi(|z|))``; 1.0 when both samples hold the same
+      single value; drift when ``score < 0.05``.
 
-    Larger references (distances, threshold 0.1, drift when ``score >= 0.1``):
+    A larger reference gets a distance (threshold 0.1, drift when ``score >= 0.1``):
 
-    * numeric with ``n > 5``: ``wasserstein``,
-      ``scipy.stats.wasserstein_distance(ref, cur) / max(np.std(ref), 0.001)``;
-    * anything else: ``jensenshannon``,
-      ``scipy.spatial.distance.jensenshannon(ref_share, cur_share)`` over one bin per
-      distinct value (shares as in exercise 5.1, zeros kept as zeros).
+    * numeric with ``n > 5``: ``wasserstein``, the first Wasserstein (earth mover's) distance
+      between the two samples divided by ``max(std_ref, 0.001)`` (``std_ref``: the reference's
+      population standard deviation, ``ddof=0``);
+    * anything else: ``jensenshannon``, the Jensen–Shannon distance (the square root of the
+      divergence, natural logarithm) between the two samples' shares of each distinct value
+      (zero shares stay zero).
 
     Args:
         reference_df: the reference data (e.g. the training features).
@@ -153,17 +120,6 @@ def drift_report(reference_df: pd.DataFrame, current_df: pd.DataFrame, *, catego
             column has no value left in either sample.
     """
     raise NotImplementedError("Exercise 5.2: write drift_report()")
-
-
-def _z_test(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
-    """Two-proportion z-test on the share of the first value (counts of at most two values)."""
-    if len(ref_counts) == 1:  # both samples hold the same single value
-        return 1.0
-    n_ref, n_cur = ref_counts.sum(), cur_counts.sum()
-    p_ref, p_cur = ref_counts[0] / n_ref, cur_counts[0] / n_cur
-    pooled = (ref_counts[0] + cur_counts[0]) / (n_ref + n_cur)
-    z = (p_ref - p_cur) / np.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur))
-    return float(2 * (1 - stats.norm.cdf(abs(z))))
 
 
 def degradation(
@@ -215,22 +171,21 @@ def track_batch(
 ) -> str:
     """Exercise 5.4: Track a production batch.
 
-    Record one day of production in the experiment ``experiment_name`` (create it if it does
-    not exist), in ONE run per day: the run tagged ``monitoring.day`` = ``str(day)``. Use
-    ``MlflowClient`` (``search_runs``, ``create_run``, ``log_batch``, ``log_dict``,
-    ``set_terminated``): each call is one request, and a monitoring job makes many.
+    Record one day of production in the experiment ``experiment_name`` (created if it does not
+    exist), in ONE run per day: the run tagged ``monitoring.day`` = ``str(day)`` and named
+    ``f"day-{day:03d}"``. A monitoring job makes many calls, so keep each one to a few requests.
 
-    * FIRST call for a day (no run has that tag yet): create a run named ``f"day-{day:03d}"``
-      with the tag, and log the batch's summary as metrics with ``step=day``: ``n_rows``
-      (rows of ``X``), ``prediction_mean`` (the mean of ``model.predict(X)``, e.g. the share of
-      positives), and for each NUMERIC column ``c`` of ``X`` (bool excluded) ``<c>_mean`` and
-      ``<c>_std`` (pandas' default ``ddof=1``); plus the artifact ``feature_summary.json``:
-      ``X.describe(include="all")`` as a dict, one key per column (turn NaN into None); then
-      mark the run finished.
+    * FIRST call for a day (no run has that tag yet): create the day's run and log the batch's
+      summary as metrics at step ``day``: ``n_rows`` (rows of ``X``), ``prediction_mean`` (the
+      mean of the model's predictions on ``X``, e.g. the share of positives), and for each
+      NUMERIC column ``c`` of ``X`` (bool excluded) ``<c>_mean`` and ``<c>_std`` (the sample
+      standard deviation, ``ddof=1``); plus the JSON artifact ``feature_summary.json``: pandas'
+      ``describe(include="all")`` of ``X``, one key per column, one entry per statistic, NaN
+      written as null. The run then ends with status FINISHED.
     * LATER calls for the same day (labels usually arrive days after the predictions): log
       into the existing run, and only what is new, never the summary again.
-    * Whenever ``y_true`` is given, also log ``accuracy`` and ``f1_score``
-      (``f1_score(y_true, y_pred, average="macro")``) of ``model.predict(X)``, ``step=day``.
+    * Whenever ``y_true`` is given, also log ``accuracy`` and ``f1_score`` (macro-averaged F1)
+      of the model's predictions on ``X`` against ``y_true``, at step ``day``.
 
     Args:
         model: a fitted classifier (anything with ``predict``).
@@ -284,6 +239,7 @@ def recommend_retraining(
     drift_table: pd.DataFrame | None,
     *,
     drift_share: float = 0.5,
+    severe_drop: float = 0.10,
 ) -> dict:
     """Exercise 5.6: Recommend retraining.
 
@@ -293,19 +249,61 @@ def recommend_retraining(
     * data: the share of drifting columns in ``drift_table`` (from :func:`drift_report`, its
       ``drift`` column) is at least ``drift_share``.
 
-    Either signal may be None (labels not arrived, no drift check run): it then counts as
-    "no signal". The urgency is ``"high"`` when both signals fire, ``"medium"`` when only
-    performance degraded, ``"low"`` when only the data drifted (worth watching: drift does not
-    always hurt the model), ``"none"`` otherwise. Retrain when the urgency is high or medium.
+    Either input may be None (labels not arrived, no drift check run): that signal then does
+    not fire. The urgency is:
+
+    * ``"high"`` when performance degraded AND either the data drifted too or the drop is
+      severe on its own (``relative_drop >= severe_drop``: concept drift moves no input, yet a
+      large drop is urgent);
+    * ``"medium"`` when performance degraded, by less than ``severe_drop``, without drift;
+    * ``"low"`` when only the data drifted (worth watching: drift does not always hurt);
+    * ``"none"`` otherwise.
+
+    Retrain when the urgency is high or medium.
 
     Args:
         degradation_result: the result of :func:`degradation`, or None.
         drift_table: the result of :func:`drift_report`, or None.
         drift_share: the share of drifting columns that counts as dataset drift.
+        severe_drop: the relative drop that is urgent by itself (default 0.10: twice
+            :func:`degradation`'s default threshold).
 
     Returns:
         ``{"retrain": bool, "urgency": str, "reasons": list[str]}``, one plain-words reason
-        per signal that fired (e.g. ``"accuracy dropped 8.1% against the baseline"``,
-        ``"3 of 6 features drifted: income, tenure, region"``); empty when none fired.
+        per signal that fired, in this order: ``"performance dropped 8.1% against the
+        baseline"`` (the relative drop as a percentage with one decimal) and ``"3 of 6
+        features drifted: income, tenure, region"`` (the drifting columns by name, in the
+        table's order); empty when none fired.
     """
     raise NotImplementedError("Exercise 5.6: write recommend_retraining()")
+
+
+def fit_drift_alarm(
+    reference: pd.DataFrame, quiet_batches: Sequence[pd.DataFrame]
+) -> Callable[[pd.DataFrame], bool]:
+    """Exercise 5.7: Tune a drift alarm (open).
+
+    Build a daily drift alarm for small batches. You get the training features
+    (``reference``) and a few weeks of production batches known to be quiet (no drift: every
+    alarm on them would be false). Return a function that takes one day's batch (a DataFrame
+    with the reference's columns) and says whether to raise the alarm.
+
+    How is up to you: a statistic per column (your :func:`psi`, a test of
+    :func:`drift_report`, something else), how to combine the columns, how to set the
+    threshold from the quiet batches. The textbook "PSI above 0.25" is tuned for large
+    batches; with 100 rows a day it is not quiet enough.
+
+    The grader runs your alarm, day by day, on production streams it keeps to itself, with
+    the same kind of data and batch size as ``quiet_batches`` and a drift starting on a known
+    day. It checks two outcomes: on at most ONE of the 30 quiet days before the drift does
+    the alarm fire, and it fires on at least one of the first 3 drifted days.
+
+    Args:
+        reference: the reference data (e.g. the training features).
+        quiet_batches: production batches without drift, oldest first.
+
+    Returns:
+        ``alarm(batch) -> bool``: True when ``batch`` looks drifted.
+    """
+
+    raise NotImplementedError("Exercise 5.7: write fit_drift_alarm()")
