@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_course import data, server
+from mlops_course.proc import stop_group
 from mlops_course.serving_tools import free_port, mlflow_scoring_server, venv_env
 
 
@@ -105,9 +105,7 @@ def course_api(name: str, tracking_uri: str):
             time.sleep(0.2)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
+        stop_group(proc, grace=15)
 
 
 def timed_post(http: httpx.Client, path: str, payload: dict) -> float:

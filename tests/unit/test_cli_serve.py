@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from mlflow.models import infer_signature
 from sklearn.linear_model import LogisticRegression
 
 from mlops_course import cli, data, naming
+from mlops_course.proc import stop_group
 from mlops_course.serving_tools import free_port, venv_env
 
 
@@ -70,8 +70,7 @@ def serving(uri: str, *args: str):
             time.sleep(0.2)
         yield url, proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
+        stop_group(proc, grace=15)
     proc.log = proc.stdout.read().decode()
     assert "Traceback" not in proc.log and "Exception in ASGI application" not in proc.log, proc.log
 
