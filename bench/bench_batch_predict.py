@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_course import data
+from mlops_course.models import sklearn_log_kwargs
 
 JOB = r"""
 import json, sys, time, warnings
@@ -72,8 +73,6 @@ print(json.dumps({"rows": rows, "seconds": seconds, "peak_mib": (kib("VmHWM") - 
 
 def make_inputs(folder: Path, rows: int) -> tuple[Path, Path]:
     import mlflow.sklearn
-    import sklearn
-    from mlflow.models import infer_signature
     from sklearn.ensemble import RandomForestClassifier
 
     X, y = data.load_classification("iris")
@@ -82,9 +81,7 @@ def make_inputs(folder: Path, rows: int) -> tuple[Path, Path]:
     mlflow.sklearn.save_model(
         model,
         model_dir,
-        signature=infer_signature(X, model.predict(X)),
-        serialization_format="cloudpickle",
-        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+        **sklearn_log_kwargs(model, X),
     )
     rng = np.random.default_rng(0)
     big = X.sample(rows, replace=True, random_state=0).reset_index(drop=True)

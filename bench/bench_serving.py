@@ -36,6 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_course import data, server
+from mlops_course.models import sklearn_log_kwargs
 from mlops_course.proc import stop_group
 from mlops_course.serving_tools import free_port, mlflow_scoring_server, venv_env
 
@@ -57,9 +58,7 @@ def tracking_server():
 def register_model(tracking_uri: str) -> str:
     import mlflow
     import mlflow.sklearn
-    import sklearn
     from mlflow import MlflowClient
-    from mlflow.models import infer_signature
     from sklearn.ensemble import RandomForestClassifier
 
     mlflow.set_tracking_uri(tracking_uri)
@@ -71,9 +70,7 @@ def register_model(tracking_uri: str) -> str:
         mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(X, model.predict(X)),
-            serialization_format="cloudpickle",
-            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            **sklearn_log_kwargs(model, X),
             registered_model_name=name,
         )
     MlflowClient().set_registered_model_alias(name, "champion", "1")

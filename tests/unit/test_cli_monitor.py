@@ -9,7 +9,6 @@ import mlflow
 import mlflow.sklearn
 import pandas as pd
 import pytest
-import sklearn
 from mlflow import MlflowClient
 from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlops_course import data, naming, target
 from mlops_course.cli import main
+from mlops_course.models import sklearn_log_kwargs
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +41,7 @@ def champion(mlflow_tracking_uri, stream):
         info = mlflow.sklearn.log_model(
             model,
             name="model",
-            serialization_format="cloudpickle",
-            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            **sklearn_log_kwargs(model, stream.reference_X),
             registered_model_name=name,
             input_example=stream.reference_X.head(3),
         )
@@ -200,8 +199,7 @@ def test_track_columns_mlflow_refuses_in_metric_names(tmp_path, capsys, mlflow_t
         info = mlflow.sklearn.log_model(
             model,
             name="model",
-            serialization_format="cloudpickle",
-            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            **sklearn_log_kwargs(model, X),
             registered_model_name=name,
             input_example=X.head(3),
         )

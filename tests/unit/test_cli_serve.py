@@ -18,12 +18,11 @@ import mlflow
 import mlflow.sklearn
 import pandas as pd
 import pytest
-import sklearn
 from mlflow import MlflowClient
-from mlflow.models import infer_signature
 from sklearn.linear_model import LogisticRegression
 
 from mlops_course import cli, data, naming
+from mlops_course.models import sklearn_log_kwargs
 from mlops_course.proc import stop_group
 from mlops_course.serving_tools import free_port, venv_env
 
@@ -37,9 +36,7 @@ def log_iris(name: str, *, max_iter: int = 500) -> LogisticRegression:
         mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(X, model.predict(X)),
-            serialization_format="cloudpickle",
-            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            **sklearn_log_kwargs(model, X),
             registered_model_name=name,
         )
     return model
@@ -283,9 +280,7 @@ def test_batch_logs_labels_mlflow_refuses_as_metric_names(mlflow_tracking_uri, t
         mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(X, model.predict(X)),
-            serialization_format="cloudpickle",
-            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            **sklearn_log_kwargs(model, X),
             registered_model_name=name,
         )
     X.to_csv(tmp_path / "in.csv", index=False)

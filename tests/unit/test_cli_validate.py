@@ -13,9 +13,7 @@ import uuid
 import mlflow
 import mlflow.sklearn
 import pytest
-import sklearn
 from mlflow import MlflowClient
-from mlflow.models import infer_signature
 from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
@@ -24,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 
 from mlops_course import data, naming, validation_tools
 from mlops_course.cli import main
+from mlops_course.models import sklearn_log_kwargs
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +63,7 @@ def make_model(mlflow_tracking_uri, client):
                 info = mlflow.sklearn.log_model(
                     model,
                     name="model",
-                    signature=infer_signature(X_train, model.predict(X_train)),
-                    serialization_format="cloudpickle",
-                    pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+                    **sklearn_log_kwargs(model, X_train),
                     registered_model_name=name,
                 )
             versions.append(str(info.registered_model_version))

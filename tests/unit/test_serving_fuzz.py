@@ -10,14 +10,13 @@ import json
 
 import mlflow.sklearn
 import pytest
-import sklearn
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from mlflow.models import infer_signature
 from sklearn.tree import DecisionTreeClassifier
 
 from mlops_course import data, target
+from mlops_course.models import sklearn_log_kwargs
 
 COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -30,9 +29,7 @@ def api(tmp_path_factory):
     mlflow.sklearn.save_model(
         model,
         path,
-        signature=infer_signature(X, model.predict(X)),
-        serialization_format="cloudpickle",
-        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+        **sklearn_log_kwargs(model, X),
     )
     serving = target.load("serving", "solutions")
     app = serving.create_app(str(path), batch_limit=20, max_body_bytes=5_000)

@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import mlflow.sklearn
-import sklearn
-from mlflow.models import infer_signature
 from sklearn.ensemble import RandomForestClassifier
 
 from mlops_course import data, target
+from mlops_course.models import sklearn_log_kwargs
 from mlops_course.serving_tools import BackgroundServer
 
 
@@ -24,9 +23,7 @@ def test_concurrent_clients_get_no_server_error(tmp_path):
     mlflow.sklearn.save_model(
         model,
         path,
-        signature=infer_signature(X, model.predict(X)),
-        serialization_format="cloudpickle",
-        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+        **sklearn_log_kwargs(model, X),
     )
     app = target.load("serving", "solutions").create_app(str(path))
     payload = {"features": X.iloc[0].tolist()}

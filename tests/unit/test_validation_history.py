@@ -8,14 +8,13 @@ import uuid
 
 import mlflow
 import mlflow.sklearn
-import sklearn
 from mlflow import MlflowClient
-from mlflow.models import infer_signature
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from mlops_course import data, naming
 from mlops_course.cli import main
+from mlops_course.models import sklearn_log_kwargs
 
 
 def test_registry_details_lists_every_validation(mlflow_tracking_uri, capsys):
@@ -28,9 +27,7 @@ def test_registry_details_lists_every_validation(mlflow_tracking_uri, capsys):
             mlflow.sklearn.log_model(
                 model,
                 name="model",
-                signature=infer_signature(X_train, model.predict(X_train)),
-                serialization_format="cloudpickle",
-                pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+                **sklearn_log_kwargs(model, X_train),
                 registered_model_name=name,
             )
     client = MlflowClient(mlflow_tracking_uri)
