@@ -415,18 +415,19 @@ def run_check_degradation(args: argparse.Namespace) -> int:
 MIN_ROWS_PER_BIN = 5  # the usual floor for a histogram's (and chi-square's) expected counts
 
 
-def _psi_bins(values: Any, categorical: bool) -> int:
-    """How many bins PSI gives a column (solutions/monitoring.py, 5.1): one per distinct value
-    for a categorical column or 20 values or fewer, else Sturges' rule."""
-    import math
-
+def _psi_bins(reference: Any, current: Any) -> int:
+    """How many bins PSI (5.1) gives a column, by its rule and with the helpers it uses: the
+    Sturges edges of both samples for a numeric reference of more than 20 distinct values,
+    else one bin per value seen in either sample."""
+    import numpy as np
     import pandas as pd
 
-    clean = values.dropna()
-    distinct = clean.nunique()
-    if categorical or distinct <= 20 or not pd.api.types.is_numeric_dtype(clean):
-        return max(int(distinct), 1)
-    return math.ceil(math.log2(max(len(clean), 1))) + 1
+    from mlops_course.monitoring_tools import finite_sample, more_distinct_than
+
+    (ref, ref_numeric), (cur, cur_numeric) = finite_sample(reference), finite_sample(current)
+    if ref_numeric and cur_numeric and more_distinct_than(ref, 20):
+        return len(np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")) - 1
+    return max(len(pd.unique(np.concatenate([np.asarray(ref), np.asarray(cur)]))), 1)
 
 
 def run_drift(args: argparse.Namespace) -> int:
@@ -449,7 +450,7 @@ def run_drift(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     table["psi"] = [monitoring.psi(reference[c], current[c]) for c in table["column"]]
-    bins = {c: _psi_bins(reference[c], c in args.categorical) for c in table["column"]}
+    bins = {c: _psi_bins(reference[c], current[c]) for c in table["column"]}
     table["psi_reliable"] = [len(reference) / bins[c] >= MIN_ROWS_PER_BIN for c in table["column"]]
     verdict = {
         "dataset_drift": table.attrs["dataset_drift"],
