@@ -17,7 +17,6 @@ An unanswered question is reported, never an error; nothing here raises in a not
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 import textwrap
@@ -48,32 +47,18 @@ def _normalized(answer) -> str:
     return re.sub(r"[^a-z0-9]", "", str(answer).lower())
 
 
-def answer_digest(notebook: str, question: str, answer) -> str:
-    """The digest of one answer (the key's older form, kept for quizzes that carry digests)."""
-    normalized = _normalized(answer)
-    return hashlib.sha256(f"mlops-course/{notebook}/{question}/{normalized}".encode()).hexdigest()[
-        :16
-    ]
-
-
 def _say(text: str, indent: str = "    ") -> None:
     print(textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent))
 
 
-def check_quiz(notebook: str, answers: dict, expected: dict[str, str] | None = None) -> int:
+def check_quiz(notebook: str, answers: dict) -> int:
     """Print right / wrong / unanswered per question, why, and the score; return the score.
-
-    Without ``expected`` (digests), the key is ``authors/quizzes/<notebook>.toml``.
-    """
-    key: dict[str, dict]
-    if expected is not None:
-        key = {q: {"digest": d} for q, d in expected.items()}
-    else:
-        try:
-            key = load_key(notebook)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            print(f"The quiz key of notebook {notebook} cannot be read: {exc}")
-            return 0
+    The key is ``authors/quizzes/<notebook>.toml``."""
+    try:
+        key = load_key(notebook)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        print(f"The quiz key of notebook {notebook} cannot be read: {exc}")
+        return 0
     score = 0
     for question, entry in key.items():
         given = answers.get(question)
@@ -81,10 +66,7 @@ def check_quiz(notebook: str, answers: dict, expected: dict[str, str] | None = N
         if not choice:
             print(f"{question}: unanswered")
             continue
-        if "digest" in entry:
-            right = answer_digest(notebook, question, given) == entry["digest"]
-        else:
-            right = choice == entry["answer"]
+        right = choice == entry["answer"]
         score += right
         explain = entry.get("explain", {}).get(choice, "")
         if right:
