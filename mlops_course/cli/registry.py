@@ -143,14 +143,6 @@ def _warned(client: MlflowClient, name: str, version: str, question: str) -> tup
     return question, warning
 
 
-def _promoted(
-    client: MlflowClient, name: str, version: str, previous: str | None, alias: str
-) -> None:
-    from mlops_course import registry_tools as rt
-
-    rt.record_promotion(client, name, version, previous, alias=alias)
-
-
 def _cancelled() -> int:
     print("Cancelled: nothing changed.")
     return 1
@@ -324,7 +316,7 @@ def run_register(args: argparse.Namespace) -> int:
         previous = solutions.promote_to_alias(
             name, version, alias=alias, reason=f"registered with {PROG} register --alias"
         )
-        _promoted(client, name, version, previous, alias)
+        rt.record_promotion(client, name, version, previous, alias=alias)
     payload = {"name": name, "version": version, "alias": alias, "previous": previous}
 
     def render(console: Console) -> None:
@@ -361,7 +353,7 @@ def run_promote(args: argparse.Namespace) -> int:
     if not _confirm(args, question):
         return _cancelled()
     previous = _solutions().promote_to_alias(name, version, alias=alias, reason=args.reason)
-    _promoted(client, name, version, previous, alias)
+    rt.record_promotion(client, name, version, previous, alias=alias)
     payload = {"name": name, "alias": alias, "version": version, "previous": previous}
 
     def render(console: Console) -> None:
@@ -398,7 +390,7 @@ def run_auto_promote(args: argparse.Namespace) -> int:
     )
     now = client.get_registered_model(name).aliases.get(alias)
     if promoted:
-        _promoted(client, name, version, before, alias)
+        rt.record_promotion(client, name, version, before, alias=alias)
     payload = {
         "name": name,
         "version": version,

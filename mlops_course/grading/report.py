@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from mlops_course.grading import hints as hints_mod
+
 SCHEMA = 1
 # Worst first: an exercise's status is its worst test outcome.
 _SEVERITY = ["env_unavailable", "crashed", "timeout", "error", "failed", "not_started", "passed"]
@@ -259,12 +261,10 @@ def feedback(ex: dict, *, messages: bool = True, imports_reported: bool = False)
             parts.append(_indented("(your file does not import: see above)", 4))
             continue
         if t["hint"]:
-            from mlops_course.grading.hints import label
-
             repeated = t["hint"] in shown_hints
             shown_hints.add(t["hint"])
             text = "same as above" if repeated else t["hint"]
-            parts.append(_indented(f"{label(t)}: {text}", 4))
+            parts.append(_indented(f"{hints_mod.label(t)}: {text}", 4))
         if messages and t["message"].strip():
             lines = t["message"].strip().splitlines()
             if len(lines) > MESSAGE_LINES and not t.get("detail"):
