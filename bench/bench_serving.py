@@ -38,7 +38,7 @@ from rich.table import Table
 from mlops_course import data, server
 from mlops_course.models import sklearn_log_kwargs
 from mlops_course.proc import stop_group
-from mlops_course.serving_tools import free_port, mlflow_scoring_server, venv_env
+from mlops_course.serving_harness import free_port, mlflow_scoring_server, venv_env
 
 
 @contextlib.contextmanager
@@ -166,7 +166,7 @@ def load(url: str, *, clients: int, seconds: float) -> dict:
     X, _ = data.load_classification("iris")
     payload = json.dumps({"features": X.iloc[0].tolist()})
     out = subprocess.run(
-        [sys.executable, "-m", "mlops_course.serving_tools", url, "/predict", payload,
+        [sys.executable, "-m", "mlops_course.serving_harness", url, "/predict", payload,
          str(clients), str(seconds)],
         capture_output=True, text=True, timeout=seconds + 120, check=True,
     )  # fmt: skip

@@ -1,13 +1,13 @@
 # Your exercises for monitoring: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/monitoring.py sha256:adadb7a575af
+# generated-from: solutions/monitoring.py sha256:1add9654f3ec
 """Module 05, model monitoring: watch a deployed model day by day, and know when to retrain.
 
 The drift statistics follow Evidently 0.7's defaults exactly, so your numbers can be checked
 against a tool used in production; the MLflow functions receive their context as arguments
-(``experiment_name``; ``tracking_uri``: when given, call ``mlflow.set_tracking_uri(tracking_uri)``
-first, when None keep the URI in use). The grader compares your statistics with scipy's and
+(``experiment_name``; ``tracking_uri``: when given, that server for the call, when None the URI
+in use, handled by ``@with_tracking_uri``: your code calls ``mlflow.*`` with no URI). The grader compares your statistics with scipy's and
 Evidently's, and looks in MLflow for what your code logged.
 
 Two helpers from ``mlops_course.monitoring_tools`` are yours to use: ``finite_sample`` (a
@@ -33,6 +33,7 @@ from scipy.spatial import distance
 from sklearn.metrics import accuracy_score, f1_score
 
 from mlops_course.monitoring_tools import finite_sample, more_distinct_than
+from mlops_course.tracking_uri import with_tracking_uri
 
 P_VALUE_THRESHOLD = 0.05
 DISTANCE_THRESHOLD = 0.1
@@ -160,6 +161,7 @@ def degradation(
     raise NotImplementedError("Exercise 5.3: write degradation()")
 
 
+@with_tracking_uri
 def track_batch(
     model,
     X: pd.DataFrame,
@@ -201,6 +203,7 @@ def track_batch(
     raise NotImplementedError("Exercise 5.4: write track_batch()")
 
 
+@with_tracking_uri
 def monitoring_report(
     experiment_name: str,
     *,

@@ -1,12 +1,13 @@
 # Your exercises for registry: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/registry.py sha256:770549927fb7
+# generated-from: solutions/registry.py sha256:4205e3ef8a30
 """Module 02, the model registry: give models names, versions and movable aliases.
 
 Each function below is one graded exercise. The exercises receive their MLflow context as
 arguments: ``tracking_uri`` (when given, use that tracking server; when None, keep the one
-already in use) and the registered model's name, ``model_name``.
+already in use: ``@with_tracking_uri`` handles it, so ``MlflowClient()`` is the right client) and
+the registered model's name, ``model_name``.
 
 Bad input must change NOTHING in the registry: check that the model, the version, the run or
 the metric exists BEFORE you write anything, and raise a ``ValueError`` whose message says what
@@ -31,6 +32,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from mlops_course import naming
+from mlops_course.tracking_uri import with_tracking_uri
 
 # The version tags written by promote_to_alias (2.2) and read by rollback (2.5).
 PROMOTED_BY, PROMOTION_REASON, PREVIOUS_VERSION = (
@@ -43,6 +45,7 @@ NO_PREVIOUS = "none"  # the value of previous_version when no version held the a
 
 
 # ----------------------------------------------------------------------------- exercises
+@with_tracking_uri
 def register_model_version(
     run_id: str,
     model_name: str,
@@ -80,6 +83,7 @@ def register_model_version(
     raise NotImplementedError("Exercise 2.1: write register_model_version()")
 
 
+@with_tracking_uri
 def promote_to_alias(
     model_name: str,
     version: int | str,
@@ -126,6 +130,7 @@ def promote_to_alias(
     raise NotImplementedError("Exercise 2.2: write promote_to_alias()")
 
 
+@with_tracking_uri
 def auto_promote(
     model_name: str,
     version: int | str,
@@ -174,6 +179,7 @@ def auto_promote(
     raise NotImplementedError("Exercise 2.3: write auto_promote()")
 
 
+@with_tracking_uri
 def compare_versions(
     model_name: str,
     versions: list[int | str],
@@ -208,6 +214,7 @@ def compare_versions(
     raise NotImplementedError("Exercise 2.4: write compare_versions()")
 
 
+@with_tracking_uri
 def rollback(
     model_name: str,
     *,
@@ -256,6 +263,7 @@ def rollback(
     raise NotImplementedError("Exercise 2.5: write rollback()")
 
 
+@with_tracking_uri
 def find_versions(
     model_name: str,
     *,
@@ -281,6 +289,7 @@ def find_versions(
     raise NotImplementedError("Exercise 2.6: write find_versions()")
 
 
+@with_tracking_uri
 def set_up_flowers_champion(
     model_name: str | None = None,
     *,

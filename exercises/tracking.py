@@ -1,14 +1,15 @@
 # Your exercises for tracking: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/tracking.py sha256:0a4b9b5f34f0
+# generated-from: solutions/tracking.py sha256:a8faff6ed4f1
 """Module 01, experiment tracking: record what a training run did, so it can be found again.
 
 Each function below is one graded exercise. They all receive their MLflow context as
 arguments: ``experiment_name`` (the experiment to log into, created when it does not exist yet)
-and ``tracking_uri`` (when given, the server to log to; when None, the one already in use). The
-grader asks MLflow what your code logged: the names in the docstrings (metrics, params, tags,
-artifact files) are the interface, spell them exactly. How to log them is what the notebook
+and ``tracking_uri`` (when given, the server to log to; when None, the one already in use:
+``@with_tracking_uri`` handles it, so your code calls ``mlflow.*`` with no URI). The grader
+asks MLflow what your code logged: the names in the docstrings (metrics, params, tags, artifact
+files) are the interface, spell them exactly. How to log them is what the notebook
 teaches, section by section.
 
 Run the checks of one exercise from a notebook with ``mlops_course.check("1.1")`` or from a
@@ -35,8 +36,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlops_course.plots import confusion_matrix_figure
+from mlops_course.tracking_uri import with_tracking_uri
 
 
+@with_tracking_uri
 def log_training_run(
     model,
     X_train: pd.DataFrame,
@@ -82,6 +85,7 @@ def log_training_run(
     raise NotImplementedError("Exercise 1.1: write log_training_run()")
 
 
+@with_tracking_uri
 def log_learning_curve(
     X_train: pd.DataFrame,
     y_train: pd.Series,
@@ -124,6 +128,7 @@ def log_learning_curve(
     raise NotImplementedError("Exercise 1.2: write log_learning_curve()")
 
 
+@with_tracking_uri
 def log_evaluation_artifacts(
     run_id: str,
     model,
@@ -161,6 +166,7 @@ def log_evaluation_artifacts(
     raise NotImplementedError("Exercise 1.3: write log_evaluation_artifacts()")
 
 
+@with_tracking_uri
 def log_grid_search(
     estimator,
     param_grid: dict[str, list],
@@ -210,6 +216,7 @@ def log_grid_search(
     raise NotImplementedError("Exercise 1.4: write log_grid_search()")
 
 
+@with_tracking_uri
 def find_best_run(
     experiment_name: str,
     metric: str,
@@ -267,6 +274,7 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
     raise NotImplementedError("Exercise 1.6: write regression_metrics()")
 
 
+@with_tracking_uri
 def beat_the_baseline(
     X_train: pd.DataFrame,
     y_train: pd.Series,

@@ -1,7 +1,7 @@
 # Your exercises for validation: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/validation.py sha256:26fd7be03b52
+# generated-from: solutions/validation.py sha256:06cb1cad8aa4
 """Module 04, validation: is the challenger really better than the champion?
 
 Two models are compared on the SAME hold-out set, prediction by prediction. Accuracy alone
@@ -33,14 +33,9 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from scipy import stats
 
-from mlops_course.validation_tools import (
-    COMPARED_METRICS,
-    as_labels,
-    check_labels,
-    confusion_matrices_figure,
-    jsonable,
-    metrics_comparison_figure,
-)
+from mlops_course.plots import confusion_matrices_figure, metrics_comparison_figure
+from mlops_course.tracking_uri import with_tracking_uri
+from mlops_course.validation_tools import COMPARED_METRICS, as_labels, check_labels, jsonable
 
 # The four decisions of the rules (see recommend).
 PROMOTE = "promote"
@@ -281,6 +276,7 @@ def recommend(
 
 
 # ----------------------------------------------------------------------------- 4.5
+@with_tracking_uri
 def validate_challenger(
     model_name: str,
     X_test: pd.DataFrame,
@@ -357,6 +353,7 @@ def validate_challenger(
 
 
 # ----------------------------------------------------------------------------- 4.6
+@with_tracking_uri
 def promote_best_challenger(
     model_name: str,
     X_test: pd.DataFrame,

@@ -1,9 +1,10 @@
-"""Small process and log helpers shared by the server, the grader, serving and `course`."""
+"""Small process, port and log helpers shared by the server, the grader, serving and `course`."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,23 @@ def tail(path: Path, limit: int = 2000) -> str:
             return fh.read().decode(errors="replace").strip()
     except OSError:
         return ""
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """True when ``host:port`` can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True

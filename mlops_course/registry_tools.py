@@ -347,7 +347,7 @@ def record_previous_champion(client: MlflowClient, name: str, previous: str | No
 
 def follow_note(alias: str) -> str:
     """What a moved alias means for the prediction servers already running."""
-    from mlops_course.serving_tools import FOLLOW_SECONDS
+    from mlops_course.cli.serving_runtime import FOLLOW_SECONDS
 
     return (
         f"Running `mlops-course serve` servers of @{alias} switch within {FOLLOW_SECONDS:g} s "

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,12 +25,12 @@ from pathlib import Path
 import requests
 
 from mlops_course.paths import course_home
-from mlops_course.proc import tail
+from mlops_course.proc import LOOPBACK, free_port, port_is_free, tail
 
 STATE_FILE = "server.json"
 PORT_FILE = "server.port"  # the last port used: the next start takes it again when it is free
 LOG_FILE = "server.log"
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 START_TIMEOUT = float(os.environ.get("MLOPS_COURSE_SERVER_START_TIMEOUT", "120"))
 
 
@@ -70,23 +69,6 @@ def is_healthy(uri: str, timeout: float = 2.0) -> bool:
         return requests.get(uri.rstrip("/") + "/health", timeout=timeout).status_code == 200
     except requests.RequestException:
         return False
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """True when ``host:port`` can be bound right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _last_port(home: Path) -> int | None:

@@ -2,8 +2,8 @@
 
 The drift statistics follow Evidently 0.7's defaults exactly, so your numbers can be checked
 against a tool used in production; the MLflow functions receive their context as arguments
-(``experiment_name``; ``tracking_uri``: when given, call ``mlflow.set_tracking_uri(tracking_uri)``
-first, when None keep the URI in use). The grader compares your statistics with scipy's and
+(``experiment_name``; ``tracking_uri``: when given, that server for the call, when None the URI
+in use, handled by ``@with_tracking_uri``: your code calls ``mlflow.*`` with no URI). The grader compares your statistics with scipy's and
 Evidently's, and looks in MLflow for what your code logged.
 
 Two helpers from ``mlops_course.monitoring_tools`` are yours to use: ``finite_sample`` (a
@@ -29,6 +29,7 @@ from scipy.spatial import distance
 from sklearn.metrics import accuracy_score, f1_score
 
 from mlops_course.monitoring_tools import finite_sample, more_distinct_than
+from mlops_course.tracking_uri import with_tracking_uri
 
 P_VALUE_THRESHOLD = 0.05
 DISTANCE_THRESHOLD = 0.1
@@ -255,6 +256,7 @@ def degradation(
     # END SOLUTION
 
 
+@with_tracking_uri
 def track_batch(
     model,
     X: pd.DataFrame,
@@ -294,8 +296,6 @@ def track_batch(
         The run id of that day's run.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     experiment = client.get_experiment_by_name(experiment_name)
     experiment_id = (
@@ -334,6 +334,7 @@ def track_batch(
     # END SOLUTION
 
 
+@with_tracking_uri
 def monitoring_report(
     experiment_name: str,
     *,
@@ -365,8 +366,6 @@ def monitoring_report(
         ValueError: when there is no experiment named ``experiment_name``.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is None:

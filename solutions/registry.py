@@ -2,7 +2,8 @@
 
 Each function below is one graded exercise. The exercises receive their MLflow context as
 arguments: ``tracking_uri`` (when given, use that tracking server; when None, keep the one
-already in use) and the registered model's name, ``model_name``.
+already in use: ``@with_tracking_uri`` handles it, so ``MlflowClient()`` is the right client) and
+the registered model's name, ``model_name``.
 
 Bad input must change NOTHING in the registry: check that the model, the version, the run or
 the metric exists BEFORE you write anything, and raise a ``ValueError`` whose message says what
@@ -27,6 +28,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from mlops_course import naming
+from mlops_course.tracking_uri import with_tracking_uri
 
 # The version tags written by promote_to_alias (2.2) and read by rollback (2.5).
 PROMOTED_BY, PROMOTION_REASON, PREVIOUS_VERSION = (
@@ -39,6 +41,7 @@ NO_PREVIOUS = "none"  # the value of previous_version when no version held the a
 
 
 # ----------------------------------------------------------------------------- exercises
+@with_tracking_uri
 def register_model_version(
     run_id: str,
     model_name: str,
@@ -74,8 +77,6 @@ def register_model_version(
         ValueError: when the run does not exist or logged no model called ``artifact_path``.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     try:
         run = client.get_run(run_id)
@@ -97,6 +98,7 @@ def register_model_version(
     # END SOLUTION
 
 
+@with_tracking_uri
 def promote_to_alias(
     model_name: str,
     version: int | str,
@@ -141,8 +143,6 @@ def promote_to_alias(
         ValueError: when the model or the version does not exist.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     try:
         registered = client.get_registered_model(model_name)
@@ -169,6 +169,7 @@ def promote_to_alias(
     # END SOLUTION
 
 
+@with_tracking_uri
 def auto_promote(
     model_name: str,
     version: int | str,
@@ -215,8 +216,6 @@ def auto_promote(
             not log ``metric``; nothing is changed then.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     try:
         registered = client.get_registered_model(model_name)
@@ -261,6 +260,7 @@ def auto_promote(
     # END SOLUTION
 
 
+@with_tracking_uri
 def compare_versions(
     model_name: str,
     versions: list[int | str],
@@ -293,8 +293,6 @@ def compare_versions(
             was logged by none of the versions' runs.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     logged: dict[str, dict[str, float]] = {}
     for version in versions:
@@ -324,6 +322,7 @@ def compare_versions(
     # END SOLUTION
 
 
+@with_tracking_uri
 def rollback(
     model_name: str,
     *,
@@ -370,8 +369,6 @@ def rollback(
             (existing) version to roll back to.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     try:
         current = client.get_registered_model(model_name).aliases.get(alias)
@@ -404,6 +401,7 @@ def rollback(
     # END SOLUTION
 
 
+@with_tracking_uri
 def find_versions(
     model_name: str,
     *,
@@ -427,8 +425,6 @@ def find_versions(
         empty list when none match or the model does not exist.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     tags = tags or {}
 
@@ -458,6 +454,7 @@ def find_versions(
     # END SOLUTION
 
 
+@with_tracking_uri
 def set_up_flowers_champion(
     model_name: str | None = None,
     *,
@@ -500,8 +497,6 @@ def set_up_flowers_champion(
 
     from mlops_course import data
 
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     model_name = model_name or naming.model_name("flowers")
     mlflow.set_experiment(experiment_name or naming.experiment_name("registry"))
     X_train, X_test, y_train, y_test = data.split(*data.load_classification("iris"))

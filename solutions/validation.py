@@ -29,14 +29,9 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from scipy import stats
 
-from mlops_course.validation_tools import (
-    COMPARED_METRICS,
-    as_labels,
-    check_labels,
-    confusion_matrices_figure,
-    jsonable,
-    metrics_comparison_figure,
-)
+from mlops_course.plots import confusion_matrices_figure, metrics_comparison_figure
+from mlops_course.tracking_uri import with_tracking_uri
+from mlops_course.validation_tools import COMPARED_METRICS, as_labels, check_labels, jsonable
 
 # The four decisions of the rules (see recommend).
 PROMOTE = "promote"
@@ -410,6 +405,7 @@ def recommend(
 
 
 # ----------------------------------------------------------------------------- 4.5
+@with_tracking_uri
 def validate_challenger(
     model_name: str,
     X_test: pd.DataFrame,
@@ -515,8 +511,6 @@ def validate_challenger(
                 ) from exc
         return np.asarray(predictions).reshape(len(X_test), -1)[:, 0]
 
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     challenger = version_by(client, version=challenger_version, alias=challenger_alias)
     if challenger is None:
@@ -644,6 +638,7 @@ def validate_challenger(
 
 
 # ----------------------------------------------------------------------------- 4.6
+@with_tracking_uri
 def promote_best_challenger(
     model_name: str,
     X_test: pd.DataFrame,
@@ -688,8 +683,6 @@ def promote_best_challenger(
             (a first model goes through 4.5), or ``X_test`` and ``y_test`` differ in length.
     """
     # BEGIN SOLUTION
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient()
     versions = [str(v) for v in candidates]
     if not versions:

@@ -76,11 +76,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from mlops_course import data, naming, target
-from mlops_course.serving_tools import (
-    BackgroundServer,
-    load_served_model,
-    mlflow_scoring_server,
-)
+from mlops_course.serving_harness import BackgroundServer, mlflow_scoring_server
+from mlops_course.serving_tools import load_served_model
 
 serving = target.load("serving")  # your functions (exercises/serving.py)
 client = MlflowClient()

@@ -86,7 +86,7 @@ from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
-from mlops_course import data, naming, target, validation_tools
+from mlops_course import data, naming, plots, target, validation_tools
 
 warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
 
@@ -270,7 +270,7 @@ print(classification_report(y_test, challenger_pred, target_names=CLASS_NAMES, d
 # column *benign*) is the expensive one.
 
 # %%
-validation_tools.metrics_comparison_figure(
+plots.metrics_comparison_figure(
     champion_metrics, challenger_metrics, title="Champion vs challenger"
 )
 
@@ -278,7 +278,7 @@ validation_tools.metrics_comparison_figure(
 for name, scored in [("champion", champion_metrics), ("challenger", challenger_metrics)]:
     missed = scored["confusion_matrix"].loc[0, 1]  # true 0 (malignant), predicted 1 (benign)
     print(f"{name}: {missed} malignant tumours predicted benign")
-validation_tools.confusion_matrices_figure(
+plots.confusion_matrices_figure(
     champion_metrics, challenger_metrics, class_names=CLASS_NAMES
 )
 

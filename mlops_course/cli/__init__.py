@@ -24,10 +24,11 @@ from mlops_course.cli.args import CliError, CourseArgumentParser, dispatch, fail
 if TYPE_CHECKING:
     from types import ModuleType
 
-# Course order; a group whose module is not written yet is simply not offered.
+# Modules in course order, named by lifecycle stage (each registers its commands: `serving`
+# registers `serve`, `validation` registers `validate`...); a module not written yet is not offered.
 GROUPS = (
     "course", "server", "grade", "doctor", "author",
-    "registry", "serve", "predict", "validate", "monitor",
+    "tracking", "registry", "serving", "serving_predict", "validation", "monitoring",
 )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
@@ -226,6 +227,43 @@ def no_artifact_progress_bars() -> None:
     """MLflow draws a tqdm bar per model download: a command shows its own progress (or none),
     not stray bars. Respects a value the user set."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def add_action(
+    actions: Subparsers, name: str, help_: str, func: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """One action of a command group (``registry list``, ``monitor track``...): its help as
+    description too, ``--json`` for scripts, and ``func`` to run."""
+    action = actions.add_parser(name, help=help_, description=help_)
+    action.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    action.set_defaults(func=func)
+    return action
+
+
+def course_tracking_uri() -> str:
+    """The course server's URI, started when it is not running, and made MLflow's tracking URI
+    for this command (MLflow's fluent API, which the graded code uses, reads only that).
+
+    Raises:
+        CliError: when no server can be started, naming the command that starts one.
+    """
+    import mlflow
+
+    from mlops_course import server
+
+    try:
+        uri = server.ensure_server().uri
+    except server.ServerError as exc:
+        raise CliError(f"{exc} Start one with `mlops-course server start`.") from exc
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def solutions(module: str) -> ModuleType:
+    """A graded module as the reference tools run it: ``solutions/<module>.py``."""
+    from mlops_course import target
+
+    return target.load(module, "solutions")
 
 
 def _debug() -> bool:

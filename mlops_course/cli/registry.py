@@ -40,11 +40,9 @@ def register(sub: Subparsers) -> None:
     def add(
         name: str, help_: str, func: Callable[[argparse.Namespace], int], *, confirm: bool = False
     ) -> argparse.ArgumentParser:
-        c = cmds.add_parser(name, help=help_, description=help_)
-        c.add_argument("--json", action="store_true", help="print JSON, for scripts")
+        c = argtypes.add_action(cmds, name, help_, func)
         if confirm:
             c.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-        c.set_defaults(func=func)
         return c
 
     c = add("list", "registered models with their versions and aliases", run_list)
@@ -95,20 +93,13 @@ def register(sub: Subparsers) -> None:
 
 # ----------------------------------------------------------------------------- plumbing
 def _client() -> MlflowClient:
-    import mlflow
     from mlflow import MlflowClient
 
-    from mlops_course import server
-
-    uri = server.ensure_server().uri
-    mlflow.set_tracking_uri(uri)
-    return MlflowClient(uri)
+    return MlflowClient(argtypes.course_tracking_uri())
 
 
 def _solutions() -> ModuleType:
-    from mlops_course import target
-
-    return target.load("registry", "solutions")
+    return argtypes.solutions("registry")
 
 
 def _console() -> Console:

@@ -31,8 +31,6 @@ MISSING_RUN = "0" * 32
 
 
 # --------------------------------------------------------------------------- shared helpers
-# A registered-model name no other check uses, in the learner's grading folder.
-fresh_name = debris.model_name
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +68,7 @@ def logged(client, mlflow_tracking_uri):
 
 def make_model(client, logged, metric_sets: list[dict[str, float]], label: str) -> str:
     """A registered model with one version per entry, each from its own run with those metrics."""
-    name = fresh_name(label)
+    name = debris.model_name(label)
     client.create_registered_model(name)
     for metrics in metric_sets:
         run = client.create_run(logged.experiment_id)
@@ -115,7 +113,7 @@ def model_exists(client, name: str) -> bool:
     ),
 )
 def test_register_creates_versions_with_description_and_tags(registry, client, logged):
-    name = fresh_name("register")
+    name = debris.model_name("register")
     first = registry.register_model_version(
         logged.run_id, name, description="Baseline: logistic regression.", tags={"dataset": "iris"}
     )
@@ -143,7 +141,7 @@ def test_register_creates_versions_with_description_and_tags(registry, client, l
     ),
 )
 def test_register_rejects_an_unknown_run_or_model_and_creates_nothing(registry, client, logged):
-    name = fresh_name("register-bad")
+    name = debris.model_name("register-bad")
     with pytest.raises(ValueError):
         registry.register_model_version(MISSING_RUN, name)
     assert not model_exists(client, name), (
@@ -215,7 +213,7 @@ def test_promote_bad_input_changes_nothing(registry, client, logged):
     before = snapshot(client, name)
 
     with pytest.raises(ValueError):
-        registry.promote_to_alias(fresh_name("missing"), 1)
+        registry.promote_to_alias(debris.model_name("missing"), 1)
     with pytest.raises(ValueError):
         registry.promote_to_alias(name, 7)
     assert snapshot(client, name) == before, "an unknown version must change nothing"
@@ -320,7 +318,7 @@ def test_auto_promote_bad_input_changes_nothing(registry, client, logged):
     with pytest.raises(ValueError):
         registry.auto_promote(name, 9, metric="accuracy", threshold=0.5)
     with pytest.raises(ValueError):
-        registry.auto_promote(fresh_name("missing"), 1, metric="accuracy", threshold=0.5)
+        registry.auto_promote(debris.model_name("missing"), 1, metric="accuracy", threshold=0.5)
     assert snapshot(client, name) == before
 
 
@@ -377,7 +375,7 @@ def test_compare_chosen_metrics_and_bad_input(registry, client, logged):
     with pytest.raises(ValueError):
         registry.compare_versions(name, [1, 2], metrics=["accuracy", "auc"])
     with pytest.raises(ValueError):
-        registry.compare_versions(fresh_name("missing"), [1])
+        registry.compare_versions(debris.model_name("missing"), [1])
 
 
 # --------------------------------------------------------------------------- 2.5
@@ -445,7 +443,7 @@ def test_rollback_to_a_chosen_version_and_alias(registry, client, logged):
 )
 def test_rollback_bad_input_changes_nothing(registry, client, logged):
     with pytest.raises(ValueError):
-        registry.rollback(fresh_name("missing"))
+        registry.rollback(debris.model_name("missing"))
 
     name = promoted_chain(client, logged, "rollback-bad", n=3)
     with pytest.raises(ValueError):
@@ -517,7 +515,7 @@ def test_find_versions_without_tags_and_for_unknown_models(registry, client, tag
     assert registry.find_versions(tagged_model) == [str(v) for v in range(1, 12)]
     assert registry.find_versions(tagged_model, tags={}) == [str(v) for v in range(1, 12)]
     assert registry.find_versions(other, tags={"validation_status": "passed"}) == ["1"]
-    assert registry.find_versions(fresh_name("missing")) == []
+    assert registry.find_versions(debris.model_name("missing")) == []
 
 
 @pytest.mark.exercise(
@@ -548,7 +546,7 @@ def test_find_versions_with_quotes_in_tags(registry, client, logged):
 @pytest.fixture(scope="module")
 def flowers(mlflow_tracking_uri):
     """What the learner's set_up_flowers_champion leaves, called once for the three checks."""
-    name = fresh_name("flowers")
+    name = debris.model_name("flowers")
     returned = target.load("registry").set_up_flowers_champion(
         name, experiment_name=debris.experiment_name("flowers")
     )

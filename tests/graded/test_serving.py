@@ -30,15 +30,13 @@ from sklearn.ensemble import RandomForestClassifier
 
 from mlops_course import data, target
 from mlops_course.grading import debris
-from mlops_course.serving_tools import BackgroundServer, mlflow_scoring_server
+from mlops_course.serving_harness import BackgroundServer, mlflow_scoring_server
 
 COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 DOUBLES = ["double"] * 4
 
 
 # --------------------------------------------------------------------------- shared helpers
-# A registered-model name no other check uses, in the learner's grading folder.
-fresh_name = debris.model_name
 
 
 def register(model, X: pd.DataFrame, name: str, tracking_uri: str) -> str:
@@ -80,7 +78,7 @@ def champion(mlflow_tracking_uri, iris):
     """A random forest registered as version 1 of a fresh model, alias ``champion``."""
     model = RandomForestClassifier(n_estimators=15, max_depth=3, random_state=0)
     model.fit(iris.X, iris.y)
-    name = fresh_name("serve")
+    name = debris.model_name("serve")
     version = register(model, iris.X, name, mlflow_tracking_uri)
     client = MlflowClient(mlflow_tracking_uri)
     client.set_registered_model_alias(name, "champion", version)
@@ -98,7 +96,7 @@ def movable(mlflow_tracking_uri, iris) -> SimpleNamespace:
     first = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=0)
     first.fit(iris.X, iris.y)
     second = DummyClassifier(strategy="constant", constant=2).fit(iris.X, iris.y)
-    name = fresh_name("reload")
+    name = debris.model_name("reload")
     v1 = register(first, iris.X, name, mlflow_tracking_uri)
     v2 = register(second, iris.X, name, mlflow_tracking_uri)
     client = MlflowClient(mlflow_tracking_uri)
@@ -926,7 +924,7 @@ def ab(mlflow_tracking_uri, iris):
     forest = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=1)
     forest.fit(iris.X, iris.y)
     constant = DummyClassifier(strategy="constant", constant=2).fit(iris.X, iris.y)
-    name = fresh_name("ab")
+    name = debris.model_name("ab")
     v1 = register(forest, iris.X, name, mlflow_tracking_uri)
     v2 = register(constant, iris.X, name, mlflow_tracking_uri)
     client = MlflowClient(mlflow_tracking_uri)

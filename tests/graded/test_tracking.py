@@ -45,10 +45,6 @@ from mlops_course.grading import debris
 # --------------------------------------------------------------------------- shared helpers
 
 
-# A new experiment name in the learner's grading folder (named after the exercise graded).
-fresh_name = debris.experiment_name
-
-
 def runs_of(client: MlflowClient, experiment_name: str, filter_string: str = "") -> list:
     experiment = client.get_experiment_by_name(experiment_name)
     assert experiment is not None, f"no experiment named {experiment_name!r} was created"
@@ -78,7 +74,7 @@ def training_run(mlflow_tracking_uri, iris):
     """One call of log_training_run with a small random forest, shared by the 1.1 checks."""
     tracking = target.load("tracking")
     model = RandomForestClassifier(n_estimators=10, max_depth=3, random_state=0)
-    name = fresh_name("training-run")
+    name = debris.experiment_name("training-run")
     run_id = tracking.log_training_run(
         model,
         iris.X_train,
@@ -259,7 +255,7 @@ def learning_curve_run(mlflow_tracking_uri, cancer):
         cancer.y_train,
         cancer.X_val,
         cancer.y_val,
-        experiment_name=fresh_name("learning-curve"),
+        experiment_name=debris.experiment_name("learning-curve"),
         epochs=6,
         random_state=3,
         tracking_uri=mlflow_tracking_uri,
@@ -487,7 +483,7 @@ def grid_search(mlflow_tracking_uri, client, iris):
     tracking = target.load("tracking")
     estimator = DecisionTreeClassifier(random_state=0)
     params_before = estimator.get_params()
-    name = fresh_name("grid-search")
+    name = debris.experiment_name("grid-search")
     parent_id = tracking.log_grid_search(
         estimator,
         GRID,
@@ -609,7 +605,7 @@ def test_grid_search_keeps_the_first_of_tied_candidates(client, mlflow_tracking_
     tracking = target.load("tracking")
     # Both strategies always predict the most frequent class: their scores are equal.
     grid = {"strategy": ["most_frequent", "prior"]}
-    name = fresh_name("grid-search-tie")
+    name = debris.experiment_name("grid-search-tie")
     parent_id = tracking.log_grid_search(
         DummyClassifier(),
         grid,
@@ -644,7 +640,7 @@ SEARCH_RUNS = [
 
 @pytest.fixture(scope="module")
 def searchable(client):
-    name = fresh_name("find-best")
+    name = debris.experiment_name("find-best")
     experiment_id = client.create_experiment(name)
     ids, start = [], int(time.time() * 1000)
     for i, (kind, accuracy) in enumerate(SEARCH_RUNS):
@@ -750,7 +746,7 @@ def test_find_best_run_ignores_runs_without_the_metric(tracking, searchable):
     ),
 )
 def test_find_best_run_rejects_an_unknown_experiment(tracking, mlflow_tracking_uri):
-    missing = fresh_name("does-not-exist")
+    missing = debris.experiment_name("does-not-exist")
     with pytest.raises(ValueError, match="does-not-exist"):
         tracking.find_best_run(missing, "accuracy")
 
@@ -833,7 +829,7 @@ def challenger(mlflow_tracking_uri, client):
     X_train, X_test, y_train, y_test = data.split(X, y)  # the notebook's split
     stump = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X_train, y_train)
     stump_f1 = f1_score(y_test, stump.predict(X_test), average="macro")
-    name = fresh_name("beat-the-baseline")
+    name = debris.experiment_name("beat-the-baseline")
     experiment_id = client.create_experiment(name)
     baseline = client.create_run(experiment_id, run_name="baseline-stump")
     client.log_metric(baseline.info.run_id, "f1_macro", stump_f1)

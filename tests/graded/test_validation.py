@@ -46,11 +46,6 @@ COMPARED = (
 HYPOTHESIS = settings(max_examples=120, deadline=None, database=None, derandomize=True)
 
 
-# New names in the learner's grading folder: a registered model's, an experiment's.
-fresh_name = debris.model_name
-fresh_experiment = debris.experiment_name
-
-
 @pytest.fixture(scope="module")
 def validation():
     """The graded module (no MLflow needed for 4.1 to 4.4)."""
@@ -525,8 +520,8 @@ def register(model, cancer, model_name: str) -> str:
 @pytest.fixture(scope="module")
 def registered(mlflow_tracking_uri, client, cancer):
     """A weak v1 (always the majority class) and a strong v2 of one registered model."""
-    mlflow.set_experiment(fresh_experiment("training"))
-    name = fresh_name("cancer")
+    mlflow.set_experiment(debris.experiment_name("training"))
+    name = debris.model_name("cancer")
     weak = DummyClassifier(strategy="most_frequent")
     strong = RandomForestClassifier(n_estimators=25, max_depth=4, random_state=0)
     versions = (register(weak, cancer, name), register(strong, cancer, name))
@@ -550,7 +545,7 @@ def promotion(mlflow_tracking_uri, client, registered, cancer):
     weak_v, strong_v = registered.versions
     client.set_registered_model_alias(registered.name, "champion", weak_v)
     client.set_registered_model_alias(registered.name, "challenger", strong_v)
-    experiment = fresh_experiment("validation")
+    experiment = debris.experiment_name("validation")
     dry = validation.validate_challenger(
         registered.name, cancer.X_test, cancer.y_test, experiment_name=experiment
     )
@@ -711,8 +706,8 @@ def test_a_worse_challenger_is_not_promoted(client, kept):
 )
 def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
     validation = target.load("validation")
-    name = fresh_name("first")
-    mlflow.set_experiment(fresh_experiment("training"))
+    name = debris.model_name("first")
+    mlflow.set_experiment(debris.experiment_name("training"))
     version = register(DummyClassifier(strategy="prior"), cancer, name)
     client.set_registered_model_alias(name, "challenger", version)
     result = validation.validate_challenger(
@@ -720,7 +715,7 @@ def test_first_model_becomes_champion(mlflow_tracking_uri, client, cancer):
         cancer.X_test,
         cancer.y_test,
         auto_promote=True,
-        experiment_name=fresh_experiment("validation"),
+        experiment_name=debris.experiment_name("validation"),
     )
     assert result.champion_version is None and result.mcnemar is None
     assert result.recommendation.decision == "promote" and result.promoted is True
@@ -803,8 +798,8 @@ def policy(mlflow_tracking_uri, client, cancer):
     """Four versions of one model, and the policy applied twice: (1) the weak v1 is champion,
     v2, v3, v4 challenge it; (2) the forest v3 is champion, v4 and v2 challenge it."""
     validation = target.load("validation")
-    mlflow.set_experiment(fresh_experiment("training"))
-    name = fresh_name("policy")
+    mlflow.set_experiment(debris.experiment_name("training"))
+    name = debris.model_name("policy")
     models = [
         DummyClassifier(strategy="most_frequent"),
         make_pipeline(

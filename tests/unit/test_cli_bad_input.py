@@ -1,6 +1,6 @@
 """Bad input to any ``mlops-course`` command: one line on stderr, exit code 2, no traceback,
 nothing written. One table for every command group; the cases that need a registered model
-are in the group's own test file (test_cli_serve.py, test_cli_monitor.py...)."""
+are in the group's own test file (test_serving_cli.py, test_monitoring_cli.py...)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from mlops_course import data, target
 from mlops_course.models import sklearn_log_kwargs
-from mlops_course.serving_tools import BackgroundServer
+from mlops_course.serving_harness import BackgroundServer
 
 
 def test_concurrent_clients_get_no_server_error(tmp_path):
@@ -29,7 +29,7 @@ def test_concurrent_clients_get_no_server_error(tmp_path):
     payload = {"features": X.iloc[0].tolist()}
     with BackgroundServer(app) as server:
         out = subprocess.run(
-            [sys.executable, "-m", "mlops_course.serving_tools", server.url, "/predict",
+            [sys.executable, "-m", "mlops_course.serving_harness", server.url, "/predict",
              json.dumps(payload), "8", "3"],
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from mlops_course import validation_tools
+from mlops_course import plots, validation_tools
 from mlops_course.validation_tools import explain_power, mcnemar_power, rows_for_power
 
 
@@ -140,7 +140,7 @@ def test_confusion_matrices_show_class_names():
     champion, challenger = metrics([[40, 13], [3, 87]], [0, 1]), metrics([[49, 4], [3, 87]], [0, 1])
     names = ["malignant", "benign"]
 
-    fig = validation_tools.confusion_matrices_figure(champion, challenger, class_names=names)
+    fig = plots.confusion_matrices_figure(champion, challenger, class_names=names)
     axes = fig.axes
     assert [ax.get_title() for ax in axes] == ["champion", "challenger"]
     for ax in axes:
@@ -148,13 +148,13 @@ def test_confusion_matrices_show_class_names():
         assert (ax.get_xlabel(), ax.get_ylabel()) == ("Predicted class", "True class")
 
     # The graded validate_challenger calls it with two metrics dicts and a title only.
-    plain = validation_tools.confusion_matrices_figure(champion, challenger, title="t")
+    plain = plots.confusion_matrices_figure(champion, challenger, title="t")
     assert tick_texts(plain.axes[0]) == (["0", "1"], ["0", "1"])
     assert plain._suptitle.get_text() == "t"
 
     # A dict names some labels; the others show as they are; no champion: one panel.
     three = metrics(np.eye(3, dtype=int), ["a", "b", 7])
-    one = validation_tools.confusion_matrices_figure(None, three, class_names={"a": "setosa"})
+    one = plots.confusion_matrices_figure(None, three, class_names={"a": "setosa"})
     assert len(one.axes) == 1 and tick_texts(one.axes[0])[0] == ["setosa", "b", "7"]
 
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_course import validation_tools
+from mlops_course import plots, validation_tools
 from mlops_course.cli import args as argtypes
 from mlops_course.cli.args import CliError, Subparsers
 
@@ -164,16 +164,12 @@ def _check_stage_aliases(client: MlflowClient, args: argparse.Namespace) -> None
 def run(args: argparse.Namespace) -> int:
     X_test, y_test, source, class_names = _test_data(args)
 
-    import mlflow
     from mlflow import MlflowClient
-
-    from mlops_course import server, target
 
     # A progress bar per model download is noise in a report.
     argtypes.no_artifact_progress_bars()
-    uri = server.ensure_server().uri
-    mlflow.set_tracking_uri(uri)
-    validation = target.load("validation", "solutions")
+    uri = argtypes.course_tracking_uri()
+    validation = argtypes.solutions("validation")
     _check_model(MlflowClient(uri), args.model_name)
     _check_stage_aliases(MlflowClient(uri), args)
     # MLflow prints run links to stdout: keep stdout for the report (and --json) alone.
@@ -230,10 +226,10 @@ def _power(validation: ModuleType, result: Any, n_rows: int, *, confidence: floa
 def _save_plots(result: Any, folder: Path, class_names: list[str] | None) -> list[str]:
     out = Path(folder)
     figures = {
-        "metrics_comparison.png": validation_tools.metrics_comparison_figure(
+        "metrics_comparison.png": plots.metrics_comparison_figure(
             result.champion_metrics, result.challenger_metrics
         ),
-        "confusion_matrices.png": validation_tools.confusion_matrices_figure(
+        "confusion_matrices.png": plots.confusion_matrices_figure(
             result.champion_metrics, result.challenger_metrics, class_names=class_names
         ),
     }

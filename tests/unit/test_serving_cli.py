@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from mlops_course import cli, data, naming
 from mlops_course.models import sklearn_log_kwargs
 from mlops_course.proc import stop_group
-from mlops_course.serving_tools import free_port, venv_env
+from mlops_course.serving_harness import free_port, venv_env
 
 
 def log_iris(name: str, *, max_iter: int = 500) -> LogisticRegression:
@@ -363,7 +363,7 @@ def test_serve_answers_over_http_and_drops_slow_senders(registered, mlflow_track
 def test_serve_follows_its_alias_by_default(mlflow_tracking_uri, capsys):
     """After `registry promote`, a running `serve` answers with the new version within
     FOLLOW_SECONDS, without POST /reload, and says which version answered."""
-    from mlops_course.serving_tools import FOLLOW_SECONDS
+    from mlops_course.cli.serving_runtime import FOLLOW_SECONDS
 
     X, _ = data.load_classification("iris")
     name = naming.model_name(f"test-cli-follow-{uuid.uuid4().hex[:8]}")
@@ -432,7 +432,7 @@ def test_serve_logs_what_it_answered_and_monitor_tracks_it(
 
 def test_the_prediction_log_is_bounded_and_never_takes_over_another_file(tmp_path):
     from mlops_course.cli.args import CliError
-    from mlops_course.serving_tools import PredictionLog
+    from mlops_course.cli.serving_runtime import PredictionLog
 
     path = tmp_path / "log.csv"
     log = PredictionLog(path, max_rows=4)

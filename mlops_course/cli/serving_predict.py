@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: Subparsers) -> None:
-    from mlops_course.serving_tools import add_model_arguments
+    from mlops_course.cli.serving_support import add_model_arguments
 
     p = sub.add_parser("predict", help="batch (CSV in, CSV out) or real-time predictions")
     modes = p.add_subparsers(dest="mode", metavar="MODE", required=True)
@@ -64,12 +64,12 @@ def run_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from mlops_course import target
-    from mlops_course.serving_tools import (
-        iter_csv_chunks,
+    from mlops_course.cli.serving_support import (
         load_or_explain,
         model_uri_from_args,
         tracking_uri_or_error,
     )
+    from mlops_course.serving_tools import iter_csv_chunks
 
     console = Console(stderr=args.json)
     argtypes.no_artifact_progress_bars()  # one progress bar for the work, none per download
@@ -202,14 +202,14 @@ def _print_sample(console: Console, output: Path, rows: int) -> None:
 # ----------------------------------------------------------------------------- realtime
 def run_realtime(args: argparse.Namespace) -> int:
     from mlops_course import target
-    from mlops_course.serving_tools import (
+    from mlops_course.cli.serving_support import (
         demo_rows,
         load_or_explain,
         model_uri_from_args,
         parse_feature_line,
-        predict_frame,
         tracking_uri_or_error,
     )
+    from mlops_course.serving_tools import predict_frame
 
     model_uri = model_uri_from_args(args)
     tracking_uri = tracking_uri_or_error()

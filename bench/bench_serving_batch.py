@@ -11,7 +11,7 @@ the imports and the model load (the peak counter is reset with ``/proc/self/clea
 before the job, so import-time spikes do not count). Target: chunked peak ≤ 1/4 of the naive one,
 at ≤ 1.2× its time.
 
-    .venv/bin/python bench/bench_batch_predict.py [--quick] [--rows N] [--chunk-size N]
+    .venv/bin/python bench/bench_serving_batch.py [--quick] [--rows N] [--chunk-size N]
 
 The model is saved to a temporary folder (no tracking server needed); every temporary file is
 removed at the end.

@@ -246,7 +246,7 @@ def test_a_run_left_open_by_a_failure_is_marked_failed(
 ):
     """The graded code opens the day's run with MlflowClient.create_run; when MLflow refuses
     what follows, the run must end FAILED, not stay RUNNING."""
-    from mlops_course.cli import monitor
+    from mlops_course.cli import monitoring as monitor
 
     solutions = target.load("monitoring", "solutions")
 

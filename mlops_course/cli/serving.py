@@ -9,13 +9,13 @@ from mlops_course.cli.args import Subparsers
 
 
 def register(sub: Subparsers) -> None:
-    from mlops_course.serving_tools import (
+    from mlops_course.cli.serving_runtime import (
         BODY_TIMEOUT,
         FOLLOW_SECONDS,
         HEADER_TIMEOUT,
         LOG_MAX_ROWS,
-        add_model_arguments,
     )
+    from mlops_course.cli.serving_support import add_model_arguments
 
     p = sub.add_parser(
         "serve",
@@ -86,21 +86,22 @@ def register(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops_course import target
-    from mlops_course.serving_tools import (
+    from mlops_course.cli.serving_runtime import (
         VERSION_HEADER,
         PredictionLog,
         follow_alias,
-        free_port,
         guarded_server_config,
+    )
+    from mlops_course.cli.serving_support import (
         load_or_explain,
         model_uri_from_args,
-        port_is_free,
         tracking_uri_or_error,
     )
+    from mlops_course.proc import free_port, port_is_free
 
     model_uri = model_uri_from_args(args)
     port = args.port or free_port()
-    if not port_is_free(args.host, port):
+    if not port_is_free(port, args.host):
         raise argtypes.CliError(
             f"port {port} on {args.host} is in use: pick another with --port, or --port 0 "
             "for any free one."

@@ -20,7 +20,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from mlops_course import data, naming, validation_tools
+from mlops_course import data, naming, plots
 from mlops_course.cli import main
 from mlops_course.models import sklearn_log_kwargs
 
@@ -186,14 +186,14 @@ def test_plots_name_the_classes(make_model, client, experiment, capsys, tmp_path
     client.set_registered_model_alias(name, "champion", weak)
     client.set_registered_model_alias(name, "challenger", strong)
     shown = []
-    original = validation_tools.confusion_matrices_figure
+    original = plots.confusion_matrices_figure
 
     def spy(*args, **kwargs):
         figure = original(*args, **kwargs)
         shown.append([t.get_text() for t in figure.axes[0].get_xticklabels()])
         return figure
 
-    monkeypatch.setattr(validation_tools, "confusion_matrices_figure", spy)
+    monkeypatch.setattr(plots, "confusion_matrices_figure", spy)
     args = ["validate", "--model-name", name, "--experiment", experiment]
     args += ["--save-plots", str(tmp_path)]
     assert main([*args, "--dataset", "iris"]) == 1

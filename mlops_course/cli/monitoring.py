@@ -43,15 +43,13 @@ def register(sub: Subparsers) -> None:
     def add(
         name: str, help_: str, func: Callable[[argparse.Namespace], int], *, experiment: bool = True
     ) -> argparse.ArgumentParser:
-        c = cmds.add_parser(name, help=help_, description=help_)
-        c.add_argument("--json", action="store_true", help="print JSON, for scripts")
+        c = argtypes.add_action(cmds, name, help_, func)
         if experiment:
             c.add_argument(
                 "--experiment",
                 type=argtypes.experiment_in_namespace,
                 help="the monitoring experiment, in your namespace (default: <you>/monitoring)",
             )
-        c.set_defaults(func=func)
         return c
 
     c = add("track", "score a batch with a registered model and track it in MLflow", run_track)
@@ -127,22 +125,10 @@ def register(sub: Subparsers) -> None:
 
 # ----------------------------------------------------------------------------- helpers
 def _monitoring() -> ModuleType:
-    from mlops_course import target
-
-    return target.load("monitoring", "solutions")
+    return argtypes.solutions("monitoring")
 
 
-def _tracking_uri() -> str:
-    import mlflow
-
-    from mlops_course import server
-
-    try:
-        uri = server.ensure_server().uri
-    except server.ServerError as exc:
-        raise CliError(f"{exc} Start one with `mlops-course server start`.") from exc
-    mlflow.set_tracking_uri(uri)
-    return uri
+_tracking_uri = argtypes.course_tracking_uri
 
 
 def _experiment(args: argparse.Namespace) -> str:
@@ -205,7 +191,7 @@ class _RenamedColumns:
 def _from_prediction_log(log: pd.DataFrame, args: argparse.Namespace) -> tuple[pd.DataFrame, dict]:
     """The features of a prediction log's rows, and what the log says of them: the rows one
     version answered (``--version``, or the only version in the log), first and last time."""
-    from mlops_course.serving_tools import LOG_COLUMNS
+    from mlops_course.cli.serving_runtime import LOG_COLUMNS
 
     versions = sorted({str(v) for v in log["model_version"]}, key=lambda v: (len(v), v))
     if args.version is None:
@@ -238,7 +224,7 @@ def run_track(args: argparse.Namespace) -> int:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from mlops_course.serving_tools import is_prediction_log
+    from mlops_course.cli.serving_runtime import is_prediction_log
 
     X = _read_csv(args.input, "Input")
     served_rows = None
