@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# What only the project's own tests need on top (the checks of deploy/).
+TEST_STAMP := $(VENV)/.installed-test
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,deploy-checks]"
+	@touch $(TEST_STAMP)
+
 ## course: set up, start the local MLflow server and JupyterLab (Ctrl-C stops both)
 course: $(STAMP)
 	$(BIN)/mlops-course course
@@ -27,7 +33,7 @@ shell: $(STAMP)
 	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" bash -i
 
 ## test: set up, then run every check of the project (what CI runs)
-test: $(STAMP)
+test: $(TEST_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" MLOPS_COURSE_TARGET=solutions \
 		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
 
