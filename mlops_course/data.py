@@ -249,3 +249,274 @@ def production_stream(
         y = _stream_labels(rng, X, concept=drifted and kind == "concept")
         stream.batches.append(ProductionBatch(day=day, X=X, y=y, drifted=drifted))
     return stream
+
+
+# ----------------------------------------------------------------------------- predictive maintenance
+MAINTENANCE_NUMERIC = ("temperature", "vibration", "pressure", "rpm", "torque", "operating_hours")
+MAINTENANCE_CATEGORICAL = ("equipment_type",)
+MAINTENANCE_FEATURES = MAINTENANCE_NUMERIC + MAINTENANCE_CATEGORICAL
+MAINTENANCE_IDS = ("machine_id", "timestamp")
+MAINTENANCE_CLASSES = ("ok", "failure")
+MAINTENANCE_START = pd.Timestamp("2025-01-01")  # day 0 of the production stream
+MAINTENANCE_TRAINING_DAYS = 90  # the training readings span the 90 days before day 0
+MAINTENANCE_MISSING = 0.03  # the share of each sensor's readings that never arrived
+TRAINING_DATASETS = ("maintenance", *CLASSIFICATION_DATASETS)
+
+# Per equipment type: normal temperature (°C), pressure (bar), rpm, torque (N·m); the share of
+# the fleet; how much more often it fails at the same readings (logit shift).
+_EQUIPMENT = {
+    "pump": (60.0, 6.0, 1800.0, 40.0, 0.35, 0.0),
+    "compressor": (75.0, 8.0, 3000.0, 55.0, 0.30, 0.3),
+    "turbine": (85.0, 10.0, 3600.0, 70.0, 0.15, 0.6),
+    "conveyor": (45.0, 2.0, 900.0, 90.0, 0.20, -0.4),
+}
+_SENSORS = ("temperature", "vibration", "pressure", "rpm", "torque")  # may be missing
+
+
+@dataclass
+class _Fleet:
+    machine_id: np.ndarray
+    equipment_type: np.ndarray
+    hours: np.ndarray  # operating hours at the start of the training period
+
+
+def _maintenance_fleet(rng: np.random.Generator, n_machines: int) -> _Fleet:
+    types = list(_EQUIPMENT)
+    shares = np.array([_EQUIPMENT[t][4] for t in types])
+    return _Fleet(
+        machine_id=np.array([f"M-{i:03d}" for i in range(1, n_machines + 1)]),
+        equipment_type=rng.choice(types, size=n_machines, p=shares / shares.sum()),
+        hours=rng.uniform(1_000, 40_000, n_machines).round(),
+    )
+
+
+def _maintenance_readings(
+    rng: np.random.Generator, fleet: _Fleet, n: int, start: pd.Timestamp, days: float, kind: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """``n`` readings between ``start`` and ``start + days``: (ids, features, labels).
+
+    ``kind`` is the world they come from: ``"none"`` (as in training), ``"data"`` (readings
+    shifted, the machines' condition not) or ``"concept"`` (a new failure mode).
+    """
+    machine = rng.integers(0, len(fleet.machine_id), n)
+    offset = np.sort(rng.uniform(0, days * 86_400, n))
+    equipment = fleet.equipment_type[machine]
+    profile = np.array([_EQUIPMENT[t] for t in equipment])
+    base_temperature, base_pressure, base_rpm, base_torque = profile[:, :4].T
+    hours = fleet.hours[machine] + offset / 3600
+    # The latent wear drives every sensor and the failures; the sensors show it with noise.
+    wear = rng.gamma(2.0, 0.5, n) + hours / 40_000
+    load = rng.normal(1.0, 0.08, n)
+    true = {
+        "temperature": base_temperature + 6 * wear + 10 * (load - 1) + rng.normal(0, 3, n),
+        "vibration": np.clip(1.5 + 1.2 * wear + rng.normal(0, 0.45, n), 0.05, None),
+        "pressure": base_pressure - 0.5 * wear + rng.normal(0, 0.5, n),
+        "rpm": base_rpm * load * (1 + rng.normal(0, 0.02, n)),
+        "torque": base_torque * (0.8 + 0.2 * load + 0.04 * wear) + rng.normal(0, 3, n),
+    }
+    excess_heat = true["temperature"] - base_temperature
+    pressure_loss = base_pressure - true["pressure"]
+    type_effect = np.array([_EQUIPMENT[t][5] for t in equipment])
+    if kind == "concept":  # a new failure mode: jams (high torque) and leaks, not heat
+        torque_excess = (true["torque"] / base_torque - 1) / 0.06
+        logit = -7.5 + 1.8 * torque_excess + 1.5 * pressure_loss
+    else:
+        logit = (
+            -8.1
+            + 0.22 * excess_heat
+            + 1.1 * (true["vibration"] - 2.7)
+            + 0.6 * pressure_loss
+            + 0.5 * (load - 1) / 0.08
+            + type_effect
+        )
+    failure = rng.binomial(1, 1 / (1 + np.exp(-logit)))
+    readings = dict(true)
+    if kind == "data":  # a heat wave and new vibration sensors: the readings move, not the truth
+        readings["temperature"] = readings["temperature"] + 8.0
+        readings["vibration"] = readings["vibration"] * 1.4
+    X = pd.DataFrame(
+        {
+            "temperature": readings["temperature"].round(2),
+            "vibration": readings["vibration"].round(3),
+            "pressure": readings["pressure"].round(3),
+            "rpm": readings["rpm"].round(1),
+            "torque": readings["torque"].round(2),
+            "operating_hours": hours.round(1),
+            "equipment_type": pd.array(equipment, dtype=object),
+        }
+    )
+    for column in _SENSORS:  # readings lost on the way (a network hiccup, a sensor reboot)
+        X.loc[rng.random(n) < MAINTENANCE_MISSING, column] = np.nan
+    ids = pd.DataFrame(
+        {
+            "machine_id": pd.array(fleet.machine_id[machine], dtype=object),
+            "timestamp": start + pd.to_timedelta(offset.round(), unit="s"),
+        }
+    )
+    return ids, X, pd.Series(failure, name="target", dtype="int64")
+
+
+def _maintenance_rng(seed: int, part: int) -> np.random.Generator:
+    return np.random.default_rng([seed, part])  # independent parts: training, fleet, stream
+
+
+def _maintenance_reference(
+    n_rows: int, seed: int, n_machines: int
+) -> tuple[_Fleet, pd.DataFrame, pd.DataFrame, pd.Series]:
+    if n_rows < 1 or n_machines < 1:
+        raise ValueError("n_rows and n_machines must be at least 1.")
+    fleet = _maintenance_fleet(_maintenance_rng(seed, 0), n_machines)
+    start = MAINTENANCE_START - pd.Timedelta(days=MAINTENANCE_TRAINING_DAYS)
+    ids, X, y = _maintenance_readings(
+        _maintenance_rng(seed, 1), fleet, n_rows, start, MAINTENANCE_TRAINING_DAYS, "none"
+    )
+    return fleet, ids, X, y
+
+
+def load_maintenance(
+    n_rows: int = 2000, *, seed: int = 0, n_machines: int = 50, ids: bool = False
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A generated predictive-maintenance dataset: sensor readings and the failures that followed.
+
+    Each row is one reading of one machine of a fleet of ``n_machines`` (pumps, compressors,
+    turbines, conveyors), taken during the 90 days before :data:`MAINTENANCE_START` (day 0 of
+    :func:`maintenance_stream`), in time order. The features (:data:`MAINTENANCE_FEATURES`):
+
+    * ``temperature`` (°C), ``vibration`` (mm/s), ``pressure`` (bar), ``rpm``, ``torque``
+      (N·m): floats, each missing (NaN) in about 3 % of the rows;
+    * ``operating_hours``: the machine's hours of service, never missing;
+    * ``equipment_type``: a string, one of ``pump``, ``compressor``, ``turbine``, ``conveyor``.
+
+    The label ``target`` is 1 when the machine failed soon after the reading (about 7 % of
+    the rows; ``MAINTENANCE_CLASSES`` names the labels): heat above the type's normal, strong
+    vibration, lost pressure and a heavy load make it likelier, in a way a model can learn
+    but not perfectly (hidden wear and chance play a part).
+
+    Nothing is downloaded; the same arguments give the same frame.
+
+    Args:
+        n_rows: how many readings.
+        seed: the seed.
+        n_machines: the size of the fleet.
+        ids: also return ``machine_id`` (``"M-001"`` ...) and ``timestamp`` as the first two
+            columns of ``X`` (a model should not learn from them: leave them out to train).
+
+    Returns:
+        ``(X, y)``: the features (with ``ids``, the ids first), and the labels (a Series of
+        0/1 named ``target``).
+    """
+    _, frame_ids, X, y = _maintenance_reference(n_rows, seed, n_machines)
+    if ids:
+        X = pd.concat([frame_ids, X], axis=1)
+    return X, y
+
+
+@dataclass
+class MaintenanceBatch(ProductionBatch):
+    """One day of a maintenance stream: ``ids`` holds the ``machine_id`` and ``timestamp``
+    of each row of ``X`` (same index), for a realistic day's file."""
+
+    ids: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def frame(self, *, labels: bool = False) -> pd.DataFrame:
+        """The day as one table: ids, features and, with ``labels``, the ``target`` column."""
+        parts = [self.ids, self.X] + ([self.y] if labels else [])
+        return pd.concat(parts, axis=1)
+
+
+@dataclass
+class MaintenanceStream(ProductionStream):
+    """A :class:`ProductionStream` of the maintenance fleet (its batches are
+    :class:`MaintenanceBatch`, its categorical feature ``equipment_type``)."""
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        """The categorical features (for drift tests that need to know)."""
+        return MAINTENANCE_CATEGORICAL
+
+
+def maintenance_stream(
+    days: int = 30,
+    rows_per_day: int = 200,
+    drift_day: int = 15,
+    *,
+    kind: str = "data",
+    reference_size: int = 2000,
+    n_machines: int = 50,
+    seed: int = 0,
+) -> MaintenanceStream:
+    """The maintenance fleet in production: one batch of readings a day, drifting from ``drift_day``.
+
+    The training data (``reference_X``, ``reference_y``) is exactly
+    ``load_maintenance(reference_size, seed=seed, n_machines=n_machines)``; day ``d``'s batch
+    holds readings of the same fleet taken on ``MAINTENANCE_START + d days``. From
+    ``drift_day`` on:
+
+    * ``kind="data"``: a heat wave and replaced vibration sensors: every ``temperature``
+      reads 8 °C higher and every ``vibration`` 40 % higher, while the machines' condition,
+      and so how often they fail, stays the same. The drift tests see the two columns move;
+      a model trained before sees trouble that is not there and raises false alarms, so its
+      accuracy drops too;
+    * ``kind="concept"``: the readings keep their distribution, but a new failure mode
+      (jams: high torque, and leaks: lost pressure; no longer heat) breaks the machines: the
+      failure rule changes, no feature drifts, a model's F1 score drops;
+    * ``kind="none"``: nothing changes (every alarm is a false alarm).
+
+    Args:
+        days: how many daily batches (days ``0 .. days - 1``).
+        rows_per_day: readings per batch.
+        drift_day: the first drifted day (ignored for ``kind="none"``).
+        kind: ``"data"``, ``"concept"`` or ``"none"``.
+        reference_size: rows of the training data.
+        n_machines: the size of the fleet.
+        seed: the seed; the same arguments give the same stream.
+
+    Returns:
+        A :class:`MaintenanceStream` (training data, batches, and the truth about drift).
+    """
+    _check_name(kind, STREAM_KINDS, "stream kind")
+    if days < 1 or rows_per_day < 1:
+        raise ValueError("days and rows_per_day must be at least 1.")
+    fleet, _, reference_X, reference_y = _maintenance_reference(reference_size, seed, n_machines)
+    stream = MaintenanceStream(
+        kind=kind,
+        drift_day=None if kind == "none" else drift_day,
+        drifted_columns=("temperature", "vibration") if kind == "data" else (),
+        reference_X=reference_X,
+        reference_y=reference_y,
+    )
+    rng = _maintenance_rng(seed, 2)
+    for day in range(days):
+        drifted = kind != "none" and day >= drift_day
+        start = MAINTENANCE_START + pd.Timedelta(days=day)
+        ids, X, y = _maintenance_readings(
+            rng, fleet, rows_per_day, start, 1, kind if drifted else "none"
+        )
+        stream.batches.append(MaintenanceBatch(day=day, X=X, y=y, drifted=drifted, ids=ids))
+    return stream
+
+
+def load_dataset(name: str = "maintenance", **kwargs: object) -> tuple[pd.DataFrame, pd.Series]:
+    """Any dataset a training command offers (:data:`TRAINING_DATASETS`), by name.
+
+    Args:
+        name: ``"maintenance"`` (:func:`load_maintenance`) or one of scikit-learn's
+            (:func:`load_classification`).
+        **kwargs: passed to :func:`load_maintenance` (``n_rows``, ``seed`` ...); refused
+            for scikit-learn's datasets, which have a fixed size.
+
+    Returns:
+        ``(X, y)``.
+    """
+    _check_name(name, TRAINING_DATASETS, "training")
+    if name == "maintenance":
+        return load_maintenance(**kwargs)  # type: ignore[arg-type]
+    if kwargs:
+        raise ValueError(f"The {name} dataset has a fixed size: it takes no {', '.join(kwargs)}.")
+    return load_classification(name)
+
+
+def dataset_class_names(name: str = "maintenance") -> list[str]:
+    """The class names of a dataset of :data:`TRAINING_DATASETS`, indexed by label."""
+    _check_name(name, TRAINING_DATASETS, "training")
+    return list(MAINTENANCE_CLASSES) if name == "maintenance" else class_names(name)
