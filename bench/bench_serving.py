@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_course import data, server
-from mlops_course.models import sklearn_log_kwargs
+from mlops_course.models import register_sklearn
 from mlops_course.proc import stop_group
 from mlops_course.serving_harness import free_port, mlflow_scoring_server, venv_env
 
@@ -58,7 +58,6 @@ def tracking_server():
 def register_model(tracking_uri: str) -> str:
     import mlflow
     import mlflow.sklearn
-    from mlflow import MlflowClient
     from sklearn.ensemble import RandomForestClassifier
 
     mlflow.set_tracking_uri(tracking_uri)
@@ -66,14 +65,7 @@ def register_model(tracking_uri: str) -> str:
     X, y = data.load_classification("iris")
     model = RandomForestClassifier(n_estimators=50, max_depth=5, random_state=0).fit(X, y)
     name = f"bench-serving-{uuid.uuid4().hex[:8]}"
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            **sklearn_log_kwargs(model, X),
-            registered_model_name=name,
-        )
-    MlflowClient().set_registered_model_alias(name, "champion", "1")
+    register_sklearn(model, X, name, alias="champion")
     return name
 
 

@@ -28,6 +28,37 @@ def sklearn_log_kwargs(model: Any, X: Any) -> dict[str, Any]:
     }
 
 
+def register_sklearn(
+    model: Any,
+    X: Any,
+    name: str,
+    *,
+    experiment: str | None = None,
+    input_example: Any = None,
+    alias: str | None = None,
+) -> str:
+    """Log ``model`` in a new run (of ``experiment``, when given) as :func:`sklearn_log_kwargs`
+    says, register it as the next version of ``name``, optionally give that version ``alias``;
+    the version, as a string. For the course's own tests, benchmarks and demos."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    if experiment:
+        mlflow.set_experiment(experiment)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            **sklearn_log_kwargs(model, X),
+            registered_model_name=name,
+            input_example=input_example,
+        )
+    version = str(info.registered_model_version)
+    if alias:
+        MlflowClient().set_registered_model_alias(name, alias, version)
+    return version
+
+
 # ----------------------------------------------------------------------------- pipelines
 # The training commands (``mlops-course train|tune``) and notebook 06 build their models here:
 # a preprocessing step that takes raw frames (strings, missing readings) and a classifier.

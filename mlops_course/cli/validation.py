@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_course import plots, validation_tools
 from mlops_course.cli import args as argtypes
 from mlops_course.cli.args import CliError, Subparsers
+from mlops_course.cli.tracking import DATASETS as TRAINING_DATASETS
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -57,8 +58,20 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--target-column", default="target", help="the label column of the CSV")
     p.add_argument(
         "--dataset",
-        choices=("iris", "wine", "breast_cancer"),
-        help="instead of a CSV: the test part of a course dataset (mlops_course.data.split)",
+        choices=TRAINING_DATASETS,
+        help="instead of a CSV: the test part of a course dataset, split as `mlops-course "
+        "train` splits it (mlops_course.data.split)",
+    )
+    p.add_argument(
+        "--rows",
+        type=argtypes.positive_int,
+        help="with --dataset maintenance: its rows, as given to `train` (default 2000)",
+    )
+    p.add_argument(
+        "--seed",
+        type=argtypes.non_negative_int,
+        default=0,
+        help="with --dataset maintenance: its seed, as given to `train` (default 0)",
     )
     p.add_argument(
         "--confidence",
@@ -104,13 +117,18 @@ def _test_data(args: argparse.Namespace) -> tuple[Any, Any, str, list[str] | Non
     if args.test_data and args.dataset:
         raise CliError("give either --test-data CSV or --dataset NAME, not both.")
     if args.dataset:
-        X, y = data.load_classification(args.dataset)
+        if args.dataset == "maintenance":
+            X, y = data.load_maintenance(args.rows or 2000, seed=args.seed)
+        elif args.rows is not None:
+            raise CliError(f"--rows applies to the maintenance dataset, not {args.dataset}.")
+        else:
+            X, y = data.load_classification(args.dataset)
         _, X_test, _, y_test = data.split(X, y)
         return (
             X_test,
             y_test,
             f"dataset {args.dataset} (test split)",
-            data.class_names(args.dataset),
+            data.dataset_class_names(args.dataset),
         )
     if not args.test_data:
         raise CliError(

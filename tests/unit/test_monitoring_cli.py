@@ -17,7 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlops_course import data, naming, target
 from mlops_course.cli import main
-from mlops_course.models import sklearn_log_kwargs
+from mlops_course.models import register_sklearn
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +36,9 @@ def champion(mlflow_tracking_uri, stream):
         LogisticRegression(max_iter=500),
     ).fit(stream.reference_X, stream.reference_y)
     name = naming.model_name(f"cli-monitor-{uuid.uuid4().hex[:8]}")
-    mlflow.set_experiment(f"{naming.student()}/tests/cli-monitor")
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            **sklearn_log_kwargs(model, stream.reference_X),
-            registered_model_name=name,
-            input_example=stream.reference_X.head(3),
-        )
-    MlflowClient().set_registered_model_alias(name, "champion", info.registered_model_version)
+    experiment = f"{naming.student()}/tests/cli-monitor"
+    register_sklearn(model, stream.reference_X, name, experiment=experiment, alias="champion",
+                     input_example=stream.reference_X.head(3))  # fmt: skip
     return name
 
 
@@ -194,16 +187,10 @@ def test_track_columns_mlflow_refuses_in_metric_names(tmp_path, capsys, mlflow_t
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=500).fit(X, y)
     name = naming.model_name(f"cli-monitor-sklearn-names-{uuid.uuid4().hex[:8]}")
-    mlflow.set_experiment(f"{naming.student()}/tests/cli-monitor")
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            **sklearn_log_kwargs(model, X),
-            registered_model_name=name,
-            input_example=X.head(3),
-        )
-    MlflowClient().set_registered_model_alias(name, "champion", info.registered_model_version)
+    experiment = f"{naming.student()}/tests/cli-monitor"
+    register_sklearn(
+        model, X, name, experiment=experiment, alias="champion", input_example=X.head(3)
+    )
     X.to_csv(tmp_path / "batch.csv", index=False)
     y.to_frame("target").to_csv(tmp_path / "labels.csv", index=False)
     experiment = f"{naming.student()}/tests/monitor-{uuid.uuid4().hex[:8]}"

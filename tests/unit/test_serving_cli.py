@@ -14,15 +14,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import mlflow
-import mlflow.sklearn
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
 from mlops_course import cli, data, naming
-from mlops_course.models import sklearn_log_kwargs
+from mlops_course.models import register_sklearn
 from mlops_course.proc import stop_group
 from mlops_course.serving_harness import free_port, venv_env
 
@@ -31,14 +29,7 @@ def log_iris(name: str, *, max_iter: int = 500) -> LogisticRegression:
     """Fit a logistic regression on iris and register it as the next version of ``name``."""
     X, y = data.load_classification("iris")
     model = LogisticRegression(max_iter=max_iter).fit(X, y)
-    mlflow.set_experiment(f"{naming.student()}/tests/cli-serve")
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            **sklearn_log_kwargs(model, X),
-            registered_model_name=name,
-        )
+    register_sklearn(model, X, name, experiment=f"{naming.student()}/tests/cli-serve")
     return model
 
 
@@ -275,14 +266,7 @@ def test_batch_logs_labels_mlflow_refuses_as_metric_names(mlflow_tracking_uri, t
     labels = y.map({0: "setosa (a)", 1: "versicolor (b)", 2: "virginica (c)"})
     model = LogisticRegression(max_iter=500).fit(X, labels)
     name = naming.model_name(f"test-cli-labels-{uuid.uuid4().hex[:8]}")
-    mlflow.set_experiment(f"{naming.student()}/tests/cli-serve")
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            **sklearn_log_kwargs(model, X),
-            registered_model_name=name,
-        )
+    register_sklearn(model, X, name, experiment=f"{naming.student()}/tests/cli-serve")
     X.to_csv(tmp_path / "in.csv", index=False)
     argv = ["predict", "batch", "--model-name", name, "--version", "1", "--log-to-mlflow"]
     argv += ["--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "o.csv"), "--json"]

@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 
 from mlops_course import data, naming, plots
 from mlops_course.cli import main
-from mlops_course.models import sklearn_log_kwargs
+from mlops_course.models import register_sklearn
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +59,7 @@ def make_model(mlflow_tracking_uri, client):
         versions = []
         for kind in kinds:
             model = untrained(kind, X_train.columns).fit(X_train, y_train)
-            with mlflow.start_run():
-                info = mlflow.sklearn.log_model(
-                    model,
-                    name="model",
-                    **sklearn_log_kwargs(model, X_train),
-                    registered_model_name=name,
-                )
-            versions.append(str(info.registered_model_version))
+            versions.append(register_sklearn(model, X_train, name))
         return name, versions
 
     return make

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from mlops_course import data, naming
 from mlops_course.cli import main
-from mlops_course.models import sklearn_log_kwargs
+from mlops_course.models import register_sklearn
 
 
 def test_registry_details_lists_every_validation(mlflow_tracking_uri, capsys):
@@ -22,14 +22,7 @@ def test_registry_details_lists_every_validation(mlflow_tracking_uri, capsys):
     name = f"{naming.student()}.history-{uuid.uuid4().hex[:8]}"
     mlflow.set_experiment(f"{naming.student()}/tests/validation-history")
     for model in (DummyClassifier(strategy="most_frequent"), LogisticRegression(max_iter=500)):
-        model.fit(X_train, y_train)
-        with mlflow.start_run():
-            mlflow.sklearn.log_model(
-                model,
-                name="model",
-                **sklearn_log_kwargs(model, X_train),
-                registered_model_name=name,
-            )
+        register_sklearn(model.fit(X_train, y_train), X_train, name)
     client = MlflowClient(mlflow_tracking_uri)
     client.set_registered_model_alias(name, "champion", "1")
     client.set_registered_model_alias(name, "challenger", "2")
