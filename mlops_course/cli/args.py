@@ -259,6 +259,24 @@ def course_tracking_uri() -> str:
     return uri
 
 
+# What `mlflow run` gives an entry point's process (mlflow/projects/utils.py, get_run_env_vars):
+# MLFLOW_RUN_ID, the run it created (and MLFLOW_EXPERIMENT_ID, that run's experiment). The
+# fluent `mlflow.start_run()` resumes that run (once: it then removes the variable) when the
+# active experiment is the run's.
+PROJECT_RUN_VAR = "MLFLOW_RUN_ID"
+
+
+def project_run(client: Any) -> Any:
+    """The run ``mlflow run`` made for this command (``MLFLOW_RUN_ID``), or None.
+
+    Only that variable says a command runs under ``mlflow run`` (an MLproject entry point):
+    ``MLFLOW_EXPERIMENT_ID`` is also set by every ``mlflow.set_experiment()`` (for child
+    processes), so in a notebook or a test it names whichever experiment was set last.
+    """
+    run_id = os.environ.get(PROJECT_RUN_VAR, "").strip()
+    return client.get_run(run_id) if run_id else None
+
+
 def solutions(module: str) -> ModuleType:
     """A graded module as the reference tools run it: ``solutions/<module>.py``."""
     from mlops_course import target

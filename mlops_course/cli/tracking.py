@@ -10,8 +10,13 @@ split as :func:`mlops_course.data.split` does, so ``mlops-course validate`` can 
 hold-out set.
 
 Runs go to the learner's ``<you>/training`` (``train``) and ``<you>/tuning`` (``tune``)
-experiments unless ``--experiment`` says otherwise. Runs are ranked by ``f1_macro`` on the test
-set: with an imbalanced label (7 % failures) accuracy rewards a model that never predicts one.
+experiments unless ``--experiment`` says otherwise, or MLflow's own variables do: run as an
+entry point of the repository's ``MLproject`` (``mlflow run . -e train ...``), a command logs
+into the run that ``mlflow run`` made (``MLFLOW_RUN_ID``) and its experiment, so the
+project's run IS the training run, not an empty run beside it.
+
+Runs are ranked by ``f1_macro`` on the test set: with an imbalanced label (7 % failures)
+accuracy rewards a model that never predicts one.
 
 Exit codes: 0 done; 2 bad input (an unknown model: one line listing the known ones), nothing
 logged.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import threading
 import time
@@ -37,6 +43,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
     from mlflow import MlflowClient
+    from mlflow.entities import Run
     from rich.console import Console
 
 SELECTION_METRIC = "f1_macro"  # what ranks runs and candidates (higher is better)
@@ -45,6 +52,9 @@ BEST_CANDIDATE_TAG = "best_candidate"  # on the best child of a search
 # data.TRAINING_DATASETS, spelled out: importing mlops_course.data (pandas, scikit-learn) would
 # slow every `mlops-course` command down by a second and a half (a test keeps them equal).
 DATASETS = ("maintenance", "iris", "wine", "breast_cancer")
+RUN_ID_VAR = argtypes.PROJECT_RUN_VAR
+PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: the UI nests the run under its parent
+EXPERIMENT_KIND_TAG, CLASSIC_ML = "mlflow.experimentKind", "custom_model_development"
 # The comparison table's metrics (all of them are in MLflow and in --json): at 80 columns
 # a table of every metric would cut the run ids.
 TABLE_METRICS = ("f1_macro", "accuracy", "recall", "roc_auc")
@@ -153,8 +163,42 @@ def _experiment(client: MlflowClient, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return str(experiment.experiment_id)
-    tags = {"mlflow.experimentKind": "custom_model_development"}
-    return str(client.create_experiment(name, tags=tags))
+    return str(client.create_experiment(name, tags={EXPERIMENT_KIND_TAG: CLASSIC_ML}))
+
+
+def _experiment_for(
+    client: MlflowClient, chosen: str | None, topic: str, project: Run | None
+) -> tuple[str, str]:
+    """``(name, id)`` of the experiment a command logs into: ``--experiment``, else the
+    project run's (``mlflow run --experiment-name``), else the learner's ``<you>/<topic>``."""
+    from mlops_course import naming
+
+    if chosen:
+        return chosen, _experiment(client, chosen)
+    if project is None:
+        name = naming.experiment_name(topic)
+        return name, _experiment(client, name)
+    experiment = client.get_experiment(project.info.experiment_id)
+    if not experiment.tags.get(EXPERIMENT_KIND_TAG):
+        # `mlflow run --experiment-name` creates experiments untagged: tag it as ours are.
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, CLASSIC_ML)
+    return str(experiment.name), str(experiment.experiment_id)
+
+
+def _join_project_run(project: Run | None, experiment_id: str, runs: int) -> str | None:
+    """The project run's id when it is in the experiment ``experiment_id``; else None.
+
+    When the command logs ONE run there (one model, or a search's parent), ``MLFLOW_RUN_ID``
+    stays, and the graded code's ``mlflow.start_run()`` resumes that run: the project's run
+    IS the command's run. Otherwise the variable is removed, so each run is a new one (the
+    caller may nest them in the project's run with :data:`PARENT_RUN_TAG`).
+    """
+    if project is None:
+        return None
+    in_experiment = project.info.experiment_id == experiment_id
+    if runs != 1 or not in_experiment:
+        os.environ.pop(RUN_ID_VAR, None)
+    return project.info.run_id if in_experiment else None
 
 
 def _split(
@@ -234,15 +278,17 @@ def run_train(args: argparse.Namespace) -> int:
     from mlflow import MlflowClient
     from tqdm.auto import tqdm
 
-    from mlops_course import models, naming
+    from mlops_course import models
 
     names = list(dict.fromkeys(args.models))  # a model named twice is trained once
     X_train, X_test, y_train, y_test = _split(args)
     tracking = _tracking()
     uri = _tracking_uri()
     client = MlflowClient(uri)
-    experiment = args.experiment or naming.experiment_name("training")
-    experiment_id = _experiment(client, experiment)
+    project = argtypes.project_run(client)
+    experiment, experiment_id = _experiment_for(client, args.experiment, "training", project)
+    # Under `mlflow run`: one model is logged INTO the project's run; several are nested in it.
+    project_run_id = _join_project_run(project, experiment_id, len(names))
     session = uuid.uuid4().hex[:12]
     argtypes.no_artifact_progress_bars()
 
@@ -271,10 +317,13 @@ def run_train(args: argparse.Namespace) -> int:
             )
             # What the graded run does not hold: the scores an imbalanced label needs, the
             # test set, and which command made it (so the best is found among these runs).
+            tags = {"model_name": name, "dataset": args.dataset, SESSION_TAG: session}
+            if project_run_id is not None and run_id != project_run_id:
+                tags[PARENT_RUN_TAG] = project_run_id
             with mlflow.start_run(run_id=run_id):
                 mlflow.log_metrics(models.classification_scores(model, X_test, y_test))
                 _log_datasets((X_test, y_test))
-                mlflow.set_tags({"model_name": name, "dataset": args.dataset, SESSION_TAG: session})
+                mlflow.set_tags(tags)
             runs.append({"model": name, "run_id": run_id})
     bar.close()
     best_run_id = tracking.find_best_run(
@@ -283,6 +332,8 @@ def run_train(args: argparse.Namespace) -> int:
         filter_string=f"tags.`{SESSION_TAG}` = '{session}'",
         tracking_uri=uri,
     )
+    if project_run_id is not None and best_run_id and best_run_id != project_run_id:
+        client.set_tag(project_run_id, "best_run_id", best_run_id)  # the parent names its best
     for run in runs:
         run["metrics"] = dict(sorted(client.get_run(run["run_id"]).data.metrics.items()))
 
@@ -401,15 +452,17 @@ def run_tune(args: argparse.Namespace) -> int:
     import mlflow.sklearn
     from mlflow import MlflowClient
 
-    from mlops_course import models, naming
+    from mlops_course import models
 
     candidates, grid = _candidates(args)
     X_train, X_test, y_train, y_test = _split(args)
     tracking = _tracking()
     uri = _tracking_uri()
     client = MlflowClient(uri)
-    experiment = args.experiment or naming.experiment_name("tuning")
-    experiment_id = _experiment(client, experiment)
+    project = argtypes.project_run(client)
+    experiment, experiment_id = _experiment_for(client, args.experiment, "tuning", project)
+    # Under `mlflow run`, the project's run becomes the search's parent run.
+    _join_project_run(project, experiment_id, 1)
     argtypes.no_artifact_progress_bars()
     progress = _ChildProgress(client, experiment_id, len(candidates), _show_progress(args))
 

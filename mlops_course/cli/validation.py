@@ -188,8 +188,15 @@ def run(args: argparse.Namespace) -> int:
     argtypes.no_artifact_progress_bars()
     uri = argtypes.course_tracking_uri()
     validation = argtypes.solutions("validation")
-    _check_model(MlflowClient(uri), args.model_name)
-    _check_stage_aliases(MlflowClient(uri), args)
+    client = MlflowClient(uri)
+    _check_model(client, args.model_name)
+    _check_stage_aliases(client, args)
+    experiment = args.experiment
+    project = argtypes.project_run(client)
+    if experiment is None and project is not None:
+        # An MLproject entry point (`mlflow run . -e validate`): the project's run, in its
+        # experiment, IS the validation run (validate_challenger's start_run resumes it).
+        experiment = client.get_experiment(project.info.experiment_id).name
     # MLflow prints run links to stdout: keep stdout for the report (and --json) alone.
     with contextlib.redirect_stdout(sys.stderr):
         result = validation.validate_challenger(
@@ -202,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
             challenger_version=args.challenger_version,
             confidence=args.confidence,
             auto_promote=args.auto_promote,
-            experiment_name=args.experiment,
+            experiment_name=experiment,
             tracking_uri=uri,
         )
 
