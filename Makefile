@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: course test shell install lint typecheck exercises check-exercises notebooks check-notebooks bench server-stop doctor clean
+.PHONY: course test shell install lint typecheck exercises check-exercises notebooks check-notebooks bench server-stop doctor clean site
 
 # The virtualenv is rebuilt only when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -20,7 +20,7 @@ install: $(STAMP)
 # What only the project's own tests need on top (the checks of deploy/).
 TEST_STAMP := $(VENV)/.installed-test
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,deploy-checks]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,deploy-checks,pipeline,site]"
 	@touch $(TEST_STAMP)
 
 ## course: set up, start the local MLflow server and JupyterLab (Ctrl-C stops both)
@@ -39,8 +39,8 @@ test: $(TEST_STAMP)
 
 ## lint: ruff's rules and formatting (what CI runs first)
 lint: $(STAMP)
-	$(BIN)/ruff check mlops_course solutions exercises tests bench authors/notebooks
-	$(BIN)/ruff format --check mlops_course solutions tests bench
+	$(BIN)/ruff check mlops_course solutions exercises tests bench authors/notebooks pipeline site
+	$(BIN)/ruff format --check mlops_course solutions tests bench pipeline site
 
 ## typecheck: mypy on mlops_course/ (settings in pyproject.toml; the CLI handlers fully typed)
 typecheck: $(STAMP)
@@ -63,6 +63,16 @@ BENCHES := server check registry serving serving_batch validation monitoring
 bench: $(STAMP)
 	@for b in $(BENCHES); do echo "== bench/bench_$$b.py"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_$$b.py || exit 1; done
+
+## site: the course as a static website in site/_build/html (every notebook executed, ~8 min;
+## unchanged notebooks with unchanged course code come from site/_build/.jupyter_cache)
+SITE_STAMP := $(VENV)/.installed-site
+$(SITE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,site]"
+	@touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(BIN)/python site/build.py
 
 ## check-notebooks: exit 1 if a notebook differs from its source in authors/notebooks/
 check-notebooks: $(STAMP)

@@ -210,6 +210,16 @@ def resolve_name(client: MlflowClient, name: str) -> str:
     )
 
 
+def registered_name(client: MlflowClient, name: str) -> str:
+    """:func:`resolve_name`, or ``name`` itself when neither is registered (the command that
+    uses it then says what is missing, in its own words). Every command that takes
+    ``--model-name`` accepts the short name ``registry register --name`` was given."""
+    try:
+        return resolve_name(client, name)
+    except RegistryInputError:
+        return name
+
+
 def get_model(client: MlflowClient, name: str):
     try:
         return client.get_registered_model(name)

@@ -230,11 +230,16 @@ def no_artifact_progress_bars() -> None:
 
 
 def add_action(
-    actions: Subparsers, name: str, help_: str, func: Callable[[argparse.Namespace], int]
+    actions: Subparsers,
+    name: str,
+    help_: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    aliases: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
     """One action of a command group (``registry list``, ``monitor track``...): its help as
     description too, ``--json`` for scripts, and ``func`` to run."""
-    action = actions.add_parser(name, help=help_, description=help_)
+    action = actions.add_parser(name, help=help_, description=help_, aliases=list(aliases))
     action.add_argument("--json", action="store_true", help="print JSON, for scripts")
     action.set_defaults(func=func)
     return action

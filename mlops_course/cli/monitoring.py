@@ -41,9 +41,14 @@ def register(sub: Subparsers) -> None:
     cmds = p.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
 
     def add(
-        name: str, help_: str, func: Callable[[argparse.Namespace], int], *, experiment: bool = True
+        name: str,
+        help_: str,
+        func: Callable[[argparse.Namespace], int],
+        *,
+        experiment: bool = True,
+        aliases: tuple[str, ...] = (),
     ) -> argparse.ArgumentParser:
-        c = argtypes.add_action(cmds, name, help_, func)
+        c = argtypes.add_action(cmds, name, help_, func, aliases=aliases)
         if experiment:
             c.add_argument(
                 "--experiment",
@@ -83,6 +88,7 @@ def register(sub: Subparsers) -> None:
         "check-degradation",
         "compare the last window of a metric with a baseline; exit 1 when degraded",
         run_check_degradation,
+        aliases=("check",),
     )
     c.add_argument(
         "--threshold",
@@ -240,6 +246,9 @@ def run_track(args: argparse.Namespace) -> int:
         y = labels["target"] if "target" in labels.columns else labels.iloc[:, 0]
     uri = _tracking_uri()
     client = MlflowClient(uri)
+    from mlops_course.registry_tools import registered_name
+
+    args.model_name = registered_name(client, args.model_name)
     try:
         if args.version is not None:
             version = client.get_model_version(args.model_name, str(args.version))

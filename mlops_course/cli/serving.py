@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from mlops_course.proc import free_port, port_is_free
 
-    model_uri = model_uri_from_args(args)
+    model_uri_from_args(args)  # bad options are refused before anything else
     port = args.port or free_port()
     if not port_is_free(port, args.host):
         raise argtypes.CliError(
@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     if args.log_predictions:
         log = PredictionLog(args.log_predictions, max_rows=args.log_max_rows)
     tracking_uri = tracking_uri_or_error()
+    model_uri = model_uri_from_args(args, tracking_uri)  # a short name: <you>.<name>
     load_or_explain(model_uri, tracking_uri)  # fail here, with advice, not inside uvicorn
 
     import uvicorn

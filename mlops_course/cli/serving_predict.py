@@ -73,11 +73,12 @@ def run_batch(args: argparse.Namespace) -> int:
 
     console = Console(stderr=args.json)
     argtypes.no_artifact_progress_bars()  # one progress bar for the work, none per download
-    model_uri = model_uri_from_args(args)
+    model_uri_from_args(args)  # bad options are refused before anything else
     if args.output.resolve() == args.input.resolve():
         raise argtypes.CliError("--output must differ from --input.")
     header = list(argtypes.read_csv(args.input, "input file", rows=False, nrows=0).columns)
     tracking_uri = tracking_uri_or_error()
+    model_uri = model_uri_from_args(args, tracking_uri)  # a short name: <you>.<name>
     served = load_or_explain(model_uri, tracking_uri)
     missing = [c for c in served.columns if c not in header]
     if missing:
@@ -211,8 +212,9 @@ def run_realtime(args: argparse.Namespace) -> int:
     )
     from mlops_course.serving_tools import predict_frame
 
-    model_uri = model_uri_from_args(args)
+    model_uri_from_args(args)  # bad options are refused before anything else
     tracking_uri = tracking_uri_or_error()
+    model_uri = model_uri_from_args(args, tracking_uri)  # a short name: <you>.<name>
     served = load_or_explain(model_uri, tracking_uri)
     demo = demo_rows(served.columns) if args.demo else None
     if args.demo and demo is None:

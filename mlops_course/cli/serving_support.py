@@ -24,8 +24,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="serve the model logged by this run (runs:/ID/model)")
 
 
-def model_uri_from_args(args: argparse.Namespace) -> str:
-    """The model URI a command's ``--model-name/--alias/--version/--run-id`` ask for."""
+def model_uri_from_args(args: argparse.Namespace, tracking_uri: str | None = None) -> str:
+    """The model URI a command's ``--model-name/--alias/--version/--run-id`` ask for; with
+    ``tracking_uri``, a short name is the learner's ``<you>.<name>`` when that is registered."""
     if args.run_id and args.model_name:
         raise CliError("give either --model-name or --run-id, not both.")
     if args.run_id:
@@ -37,6 +38,12 @@ def model_uri_from_args(args: argparse.Namespace) -> str:
             "say which model: --model-name NAME [--alias A | --version N], or --run-id ID "
             "(list registered models with `mlops-course registry list`)."
         )
+    if tracking_uri:
+        from mlflow import MlflowClient
+
+        from mlops_course.registry_tools import registered_name
+
+        args.model_name = registered_name(MlflowClient(tracking_uri), args.model_name)
     if args.version:
         if not str(args.version).isdigit():
             raise CliError(f"--version must be a number, got {args.version!r}.")

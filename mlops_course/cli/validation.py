@@ -189,6 +189,9 @@ def run(args: argparse.Namespace) -> int:
     uri = argtypes.course_tracking_uri()
     validation = argtypes.solutions("validation")
     client = MlflowClient(uri)
+    from mlops_course.registry_tools import registered_name
+
+    args.model_name = registered_name(client, args.model_name)
     _check_model(client, args.model_name)
     _check_stage_aliases(client, args)
     experiment = args.experiment

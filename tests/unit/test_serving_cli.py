@@ -163,6 +163,20 @@ def test_batch_writes_predictions_and_logs_a_run(registered, tmp_path, capsys):
     assert sum(v for k, v in run.data.metrics.items() if k.startswith("predicted_")) == 1_234
 
 
+def test_the_short_name_registry_register_gave_works_everywhere(registered, tmp_path, capsys):
+    """`registry register --name iris` makes `<you>.iris`; every command taking --model-name
+    reads the short name the same way (predict, serve, validate, monitor)."""
+    short = registered.name.removeprefix(f"{naming.student()}.")
+    assert short != registered.name
+    registered.X.head(20).to_csv(tmp_path / "in.csv", index=False)
+    argv = ["predict", "batch", "--model-name", short, "--input", str(tmp_path / "in.csv")]
+    assert cli.main([*argv, "--output", str(tmp_path / "out.csv"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 20
+    argv = ["monitor", "track", "--model-name", short, "--input", str(tmp_path / "in.csv")]
+    experiment = f"{naming.student()}/tests/short-name-{uuid.uuid4().hex[:6]}"
+    assert cli.main([*argv, "--experiment", experiment, "--json"]) == 0, capsys.readouterr().err
+
+
 def test_batch_pretty_output_and_sample(registered, tmp_path, capsys):
     registered.X.head(40).to_csv(tmp_path / "in.csv", index=False)
     argv = [
