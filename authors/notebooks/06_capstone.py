@@ -914,7 +914,28 @@ mlops_course.check("6.5")
 #   with the parameters in `pipeline/params.yaml`. DVC hashes every stage's inputs and
 #   outputs, records them in `dvc.lock` and re-runs only the stages whose inputs changed
 #   (`dvc repro`); `dvc push` keeps the data in a remote. Committing `dvc.lock` next to the
-#   code ties a model's run to the exact data it was trained on.
+#   code ties a model's run to the exact data it was trained on: `pipeline/train.py` tags its
+#   run `data.dvc_md5` (and `data.dvc_md5_test`) with the md5 that `dvc.lock` records for the
+#   file it read, so the run names the exact file in the remote (`files/md5/<2>/<30>`).
+#
+# Lineage, from the registry alone: a version names its run; the run names the code (MLflow
+# records the git commit, `mlflow.source.git.commit`, for a run started from a repository by a
+# script or `mlflow run`), the parameters and the data (each dataset input has a digest of its
+# content). The cell below walks that path for every version of the notebook's model.
+
+# %%
+for version in sorted(
+    client.search_model_versions(f"name = '{MODEL_NAME}'"), key=lambda v: int(v.version)
+):
+    run = client.get_run(version.run_id)
+    code = run.data.tags.get("mlflow.source.git.commit", "no git commit (a notebook run)")
+    data = [
+        f"{entry.dataset.name} {entry.dataset.digest}" for entry in run.inputs.dataset_inputs
+    ] or ["no dataset input logged"]
+    aliases = ",".join(f"@{a}" for a in version.aliases) or "-"
+    print(
+        f"v{version.version} {aliases:<22} run {run.info.run_id[:8]}  code: {code}  data: {'; '.join(data)}"
+    )
 
 # %% [markdown]
 # ## Appendix: the road to production
