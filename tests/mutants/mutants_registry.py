@@ -32,8 +32,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "2.1",
         "returns the version as an int",
-        "    return str(model_version.version)\n    # END SOLUTION\n\n\ndef promote_to_alias",
-        "    return int(model_version.version)\n    # END SOLUTION\n\n\ndef promote_to_alias",
+        "    return str(model_version.version)\n    # END SOLUTION\n\n\n@with_tracking_uri\ndef promote_to_alias",
+        "    return int(model_version.version)\n    # END SOLUTION\n\n\n@with_tracking_uri\ndef promote_to_alias",
     ),
     # 2.2 promote_to_alias
     Mutant(
