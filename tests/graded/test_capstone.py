@@ -67,7 +67,10 @@ def champion_version(client: MlflowClient, name: str, alias: str = "champion") -
 def register(client, name: str, model, split, *, alias: str | None = None, tags=None) -> str:
     """A fitted copy of ``model`` as the next version of ``name`` (set-up, not graded)."""
     model.fit(split.X_train, split.y_train)
-    version = models.register_sklearn(model, split.X_train, name, alias=alias)
+    experiment = debris.experiment_name("capstone-setup")  # never the Default experiment
+    version = models.register_sklearn(
+        model, split.X_train, name, alias=alias, experiment=experiment
+    )
     for key, value in (tags or {}).items():
         client.set_model_version_tag(name, version, key, value)
     return version

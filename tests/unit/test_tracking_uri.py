@@ -18,15 +18,21 @@ def seen(*, fail: bool = False, tracking_uri: str | None = None) -> tuple[str, s
 
 
 @pytest.fixture
-def caller(tmp_path, monkeypatch):
+def caller(tmp_path):
     """A caller whose process points at its own store, with no MLFLOW_TRACKING_URI exported
     (the session's URI is put back afterwards: other tests use it)."""
-    session_uri = mlflow.get_tracking_uri()
+    session_uri, session_env = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
     own = f"sqlite:///{tmp_path / 'caller.db'}"
     mlflow.set_tracking_uri(own)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # monkeypatch restores it after
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
     yield own
+    # set_tracking_uri exports the URI: put the variable back exactly as it was (a leftover
+    # sqlite URI would send every later command of the session to a local file).
     mlflow.set_tracking_uri(session_uri)
+    if session_env is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = session_env
 
 
 def test_the_uri_given_holds_for_the_call_and_the_callers_comes_back(caller, tmp_path):
