@@ -1,7 +1,7 @@
 # Your exercises for capstone: write each function where it says NotImplementedError.
 # Check one with `mlops_course.check("M.N")` in a notebook or `mlops-course grade M.N`.
 # Start one again with `mlops-course reset M.N` (your current file is backed up first).
-# generated-from: solutions/capstone.py sha256:df8b02552dfd
+# generated-from: solutions/capstone.py sha256:630536038530
 """Module 06, the capstone: the whole lifecycle, end to end, built from your own functions.
 
 Each exercise is one workflow a team runs in production. None of them needs a new idea: they
@@ -39,9 +39,9 @@ import mlflow.sklearn
 import pandas as pd
 from mlflow import MlflowClient
 from sklearn.base import clone
-from sklearn.model_selection import ParameterGrid
 
 from mlops_course import target
+from mlops_course.capstone_tools import best_combination
 from mlops_course.tracking_uri import with_tracking_uri
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -143,16 +143,6 @@ def train_to_production(
     raise NotImplementedError("Exercise 6.2: write train_to_production()")
 
 
-def best_combination(param_grid: Mapping[str, list], logged_params: Mapping[str, str]) -> dict:
-    """The combination of ``ParameterGrid(param_grid)`` whose values MLflow stored as
-    ``logged_params`` (MLflow keeps every param as a string: ``"10"``, ``"None"``), with its
-    values in their own types again. Given, for exercise 6.3."""
-    for combination in ParameterGrid(dict(param_grid)):
-        if all(str(value) == logged_params.get(key) for key, value in combination.items()):
-            return combination
-    raise ValueError(f"No combination of {dict(param_grid)} was logged as {dict(logged_params)}.")
-
-
 @with_tracking_uri
 def update_with_tuning(
     model_name: str,
@@ -175,7 +165,8 @@ def update_with_tuning(
 
     1. Search ``param_grid`` for ``estimator`` with your exercise 1.4 (``cv`` folds,
        ``scoring``, runs in ``experiment_name``). Its parent run names the best child (tag
-       ``best_run_id``); :func:`best_combination` turns that child's params back into values.
+       ``best_run_id``); ``best_combination`` (given, imported above from
+       ``mlops_course.capstone_tools``) turns that child's params back into values.
     2. Train a clone of ``estimator`` with that combination on ``X_train`` and log it with
        1.1 as a run named ``"tuned"``, tagged ``tuning_run_id`` = the search's parent run.
     3. Register it (2.1) and let it challenge the champion with your exercise 6.1 (at

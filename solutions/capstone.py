@@ -35,9 +35,9 @@ import mlflow.sklearn
 import pandas as pd
 from mlflow import MlflowClient
 from sklearn.base import clone
-from sklearn.model_selection import ParameterGrid
 
 from mlops_course import target
+from mlops_course.capstone_tools import best_combination
 from mlops_course.tracking_uri import with_tracking_uri
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -188,16 +188,6 @@ def train_to_production(
     # END SOLUTION
 
 
-def best_combination(param_grid: Mapping[str, list], logged_params: Mapping[str, str]) -> dict:
-    """The combination of ``ParameterGrid(param_grid)`` whose values MLflow stored as
-    ``logged_params`` (MLflow keeps every param as a string: ``"10"``, ``"None"``), with its
-    values in their own types again. Given, for exercise 6.3."""
-    for combination in ParameterGrid(dict(param_grid)):
-        if all(str(value) == logged_params.get(key) for key, value in combination.items()):
-            return combination
-    raise ValueError(f"No combination of {dict(param_grid)} was logged as {dict(logged_params)}.")
-
-
 @with_tracking_uri
 def update_with_tuning(
     model_name: str,
@@ -220,7 +210,8 @@ def update_with_tuning(
 
     1. Search ``param_grid`` for ``estimator`` with your exercise 1.4 (``cv`` folds,
        ``scoring``, runs in ``experiment_name``). Its parent run names the best child (tag
-       ``best_run_id``); :func:`best_combination` turns that child's params back into values.
+       ``best_run_id``); ``best_combination`` (given, imported above from
+       ``mlops_course.capstone_tools``) turns that child's params back into values.
     2. Train a clone of ``estimator`` with that combination on ``X_train`` and log it with
        1.1 as a run named ``"tuned"``, tagged ``tuning_run_id`` = the search's parent run.
     3. Register it (2.1) and let it challenge the champion with your exercise 6.1 (at

@@ -278,9 +278,7 @@ plots.metrics_comparison_figure(
 for name, scored in [("champion", champion_metrics), ("challenger", challenger_metrics)]:
     missed = scored["confusion_matrix"].loc[0, 1]  # true 0 (malignant), predicted 1 (benign)
     print(f"{name}: {missed} malignant tumours predicted benign")
-plots.confusion_matrices_figure(
-    champion_metrics, challenger_metrics, class_names=CLASS_NAMES
-)
+plots.confusion_matrices_figure(champion_metrics, challenger_metrics, class_names=CLASS_NAMES)
 
 # %% [markdown]
 # ## 4. Is the difference real? McNemar's test on paired predictions

@@ -111,6 +111,18 @@ def _common(p: argparse.ArgumentParser, datasets: tuple[str, ...], topic: str) -
     p.add_argument(
         "--dataset", choices=datasets, default="maintenance", help="default: maintenance"
     )
+    add_size_arguments(p)
+    p.add_argument(
+        "--experiment",
+        type=argtypes.experiment_in_namespace,
+        help=f"the experiment, in your namespace (default: <you>/{topic})",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON, for scripts")
+
+
+def add_size_arguments(p: argparse.ArgumentParser) -> None:
+    """``--rows`` and ``--seed`` of the generated maintenance data: `train`, `tune` and
+    `validate` take them alike, so the same values give the same split."""
     p.add_argument(
         "--rows",
         type=argtypes.positive_int,
@@ -122,12 +134,6 @@ def _common(p: argparse.ArgumentParser, datasets: tuple[str, ...], topic: str) -
         default=0,
         help="seed of the generated data and of the models (default 0)",
     )
-    p.add_argument(
-        "--experiment",
-        type=argtypes.experiment_in_namespace,
-        help=f"the experiment, in your namespace (default: <you>/{topic})",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON, for scripts")
 
 
 def _model_name(text: str) -> str:
@@ -201,9 +207,11 @@ def _join_project_run(project: Run | None, experiment_id: str, runs: int) -> str
     return project.info.run_id if in_experiment else None
 
 
-def _split(
+def split_dataset(
     args: argparse.Namespace,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """``--dataset``, ``--rows`` and ``--seed`` as ``data.split`` splits them: the hold-out
+    set `validate` scores is the one `train` and `tune` held out."""
     from mlops_course import data
 
     if args.dataset == "maintenance":
@@ -281,7 +289,7 @@ def run_train(args: argparse.Namespace) -> int:
     from mlops_course import models
 
     names = list(dict.fromkeys(args.models))  # a model named twice is trained once
-    X_train, X_test, y_train, y_test = _split(args)
+    X_train, X_test, y_train, y_test = split_dataset(args)
     tracking = _tracking()
     uri = _tracking_uri()
     client = MlflowClient(uri)
@@ -455,7 +463,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from mlops_course import models
 
     candidates, grid = _candidates(args)
-    X_train, X_test, y_train, y_test = _split(args)
+    X_train, X_test, y_train, y_test = split_dataset(args)
     tracking = _tracking()
     uri = _tracking_uri()
     client = MlflowClient(uri)

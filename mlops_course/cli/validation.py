@@ -22,6 +22,7 @@ from mlops_course import plots, validation_tools
 from mlops_course.cli import args as argtypes
 from mlops_course.cli.args import CliError, Subparsers
 from mlops_course.cli.tracking import DATASETS as TRAINING_DATASETS
+from mlops_course.cli.tracking import add_size_arguments, split_dataset
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -62,17 +63,7 @@ def register(sub: Subparsers) -> None:
         help="instead of a CSV: the test part of a course dataset, split as `mlops-course "
         "train` splits it (mlops_course.data.split)",
     )
-    p.add_argument(
-        "--rows",
-        type=argtypes.positive_int,
-        help="with --dataset maintenance: its rows, as given to `train` (default 2000)",
-    )
-    p.add_argument(
-        "--seed",
-        type=argtypes.non_negative_int,
-        default=0,
-        help="with --dataset maintenance: its seed, as given to `train` (default 0)",
-    )
+    add_size_arguments(p)
     p.add_argument(
         "--confidence",
         type=argtypes.float_range(0, 1, low_inclusive=False, high_inclusive=False),
@@ -117,13 +108,7 @@ def _test_data(args: argparse.Namespace) -> tuple[Any, Any, str, list[str] | Non
     if args.test_data and args.dataset:
         raise CliError("give either --test-data CSV or --dataset NAME, not both.")
     if args.dataset:
-        if args.dataset == "maintenance":
-            X, y = data.load_maintenance(args.rows or 2000, seed=args.seed)
-        elif args.rows is not None:
-            raise CliError(f"--rows applies to the maintenance dataset, not {args.dataset}.")
-        else:
-            X, y = data.load_classification(args.dataset)
-        _, X_test, _, y_test = data.split(X, y)
+        _, X_test, _, y_test = split_dataset(args)
         return (
             X_test,
             y_test,

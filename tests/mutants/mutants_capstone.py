@@ -47,6 +47,7 @@ MUTANTS: list[Mutant] = [
         "6.3",
         "keeps the first combination instead of the best",
         "best_params = best_combination(param_grid, client.get_run(best_child).data.params)",
+        "from sklearn.model_selection import ParameterGrid; "
         "best_params = next(iter(ParameterGrid(dict(param_grid))))",
     ),
     Mutant(
