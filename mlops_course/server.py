@@ -54,6 +54,10 @@ class ServerInfo:
 def env_tracking_uri(home: Path | None = None) -> str | None:
     """The user's ``MLFLOW_TRACKING_URI``, or None when unset or when it is just the course's
     own local server (``mlflow.set_tracking_uri`` exports it to the environment)."""
+    if home is None:
+        from mlops_course.workshop import apply_joined
+
+        apply_joined()  # a joined workshop's connection (`mlops-course workshop join`)
     uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
     if not uri:
         return None
@@ -254,7 +258,8 @@ def ensure_server(
         if not is_healthy(uri, timeout=5):
             raise ServerError(
                 f"MLFLOW_TRACKING_URI={uri} does not answer on /health. Start that server, "
-                "or `unset MLFLOW_TRACKING_URI` to use the course's local server."
+                "or `unset MLFLOW_TRACKING_URI` (after a `workshop join`: `mlops-course "
+                "workshop leave`) to use the course's local server."
             )
         return ServerInfo(uri=uri, external=True)
     home = home or course_home()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # Modules in course order, named by lifecycle stage (each registers its commands: `serving`
 # registers `serve`, `validation` registers `validate`...); a module not written yet is not offered.
 GROUPS = (
-    "course", "server", "grade", "doctor", "author",
+    "course", "server", "workshop", "grade", "doctor", "author",
     "tracking", "registry", "serving", "serving_predict", "validation", "monitoring",
 )  # fmt: skip
 

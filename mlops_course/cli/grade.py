@@ -6,8 +6,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlops_course.cli.args import Subparsers, output_file, positive_float
+from mlops_course.cli.args import (
+    CliError,
+    Subparsers,
+    input_file,
+    one_line,
+    output_file,
+    positive_float,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
 
 
 def register(sub: Subparsers) -> None:
@@ -30,6 +42,12 @@ def register(sub: Subparsers) -> None:
         help="escalate (default): one hint level per failure of a check, closer each time; "
         "all: every level now",
     )
+    p.add_argument(
+        "--submit",
+        action="store_true",
+        help="also send the report to the tracking server (a workshop's: your submissions "
+        "experiment, where the instructor's gradebook reads it)",
+    )
     p.set_defaults(func=run_grade)
 
     p = sub.add_parser("progress", help="show which exercises are done, from your reports")
@@ -43,7 +61,18 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run_clean)
 
     p = sub.add_parser("gradebook", help="(instructors) many learners' reports -> one CSV")
-    p.add_argument("reports", nargs="+", type=Path, help="JSON reports (e.g. reports/*.json)")
+    p.add_argument("reports", nargs="*", type=Path, help="JSON reports (e.g. reports/*.json)")
+    p.add_argument(
+        "--server",
+        action="store_true",
+        help="read the class's submitted reports from the tracking server instead of files",
+    )
+    p.add_argument(
+        "--env",
+        type=input_file,
+        metavar="FILE",
+        help="with --server: the connection to use (a workshop's admin.env)",
+    )
     p.add_argument("--output", type=output_file, default=Path("gradebook.csv"), help="CSV to write")
     p.add_argument("--plot", type=output_file, help="also save a pass-rate bar chart (PNG) here")
     p.set_defaults(func=run_gradebook)
@@ -84,12 +113,37 @@ def run_grade(args: argparse.Namespace) -> int:
     s = report["summary"]
     code = report_mod.exit_code(report)
     console.print(f"{s['points']:g}/{s['max_points']:g} points · report: {path}", highlight=False)
+    if args.submit and code != 2:
+        return _submit(report, console) or code
     if code == 2:
         console.print(
             "[yellow]MLflow is not reachable: run `mlops-course server start` "
             "(or check MLFLOW_TRACKING_URI), then grade again.[/]"
         )
     return code
+
+
+def _submit(report: dict, console: Console) -> int:
+    """Send the report to the server; 0 when it is there, 2 (one line) when it is not."""
+    from mlflow.exceptions import MlflowException
+
+    from mlops_course.grading.submissions import submit
+
+    uri = report.get("tracking_uri")
+    if not uri or not str(uri).startswith(("http://", "https://")):
+        print("error: --submit needs a tracking server; none was reached.", file=sys.stderr)
+        return 2
+    try:
+        run_id, experiment = submit(report, uri)
+    except MlflowException as exc:
+        print(
+            f"error: the report was not submitted ({one_line(exc, 200)}); it is kept locally: "
+            "grade again with --submit.",
+            file=sys.stderr,
+        )
+        return 2
+    console.print(f"Submitted to {experiment} (run {run_id}) at {uri}.", highlight=False)
+    return 0
 
 
 def run_progress(args: argparse.Namespace) -> int:
@@ -181,11 +235,19 @@ def run_clean(args: argparse.Namespace) -> int:
 def run_gradebook(args: argparse.Namespace) -> int:
     from mlops_course.grading.gradebook import gradebook, load_reports, pass_rate_figure, write_csv
 
-    latest, skipped = load_reports(args.reports)
+    if args.server == bool(args.reports):
+        raise CliError("give report files, or --server to read the submitted ones (not both).")
+    if args.env and not args.server:
+        raise CliError("--env goes with --server.")
+    if args.server:
+        latest, skipped, source = _server_gradebook(args.env)
+    else:
+        latest, skipped = load_reports(args.reports)
+        source = "the files given"
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
     if latest.empty:
-        print("error: no readable schema-1 report among the files given.", file=sys.stderr)
+        print(f"error: no readable schema-1 report in {source}.", file=sys.stderr)
         return 2
     table = gradebook(latest)
     write_csv(table, args.output)
@@ -194,3 +256,29 @@ def run_gradebook(args: argparse.Namespace) -> int:
         pass_rate_figure(latest).savefig(args.plot, dpi=120)
         print(f"pass-rate plot -> {args.plot}")
     return 0
+
+
+def _server_gradebook(env_file: Path | None) -> tuple[pd.DataFrame, list[str], str]:
+    """The submitted reports' latest rows, read with the ``env_file`` connection (or the
+    current one)."""
+    import contextlib
+
+    from mlops_course.grading.gradebook import collect
+    from mlops_course.grading.submissions import server_reports
+    from mlops_course.workshop import WorkshopError, read_env_file, using_env
+
+    from mlops_course.cli.args import no_artifact_progress_bars
+
+    no_artifact_progress_bars()  # one line per class, not one bar per report
+    values: dict[str, str] = {}
+    if env_file:
+        try:
+            values = read_env_file(env_file)
+        except WorkshopError as exc:
+            raise CliError(str(exc)) from exc
+    with using_env(values) if values else contextlib.nullcontext():
+        from mlops_course.cli.args import course_tracking_uri
+
+        uri = values.get("MLFLOW_TRACKING_URI") or course_tracking_uri()
+        latest, skipped = collect(server_reports(uri))
+    return latest, skipped, f"the submissions at {uri}"

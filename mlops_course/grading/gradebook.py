@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -53,14 +55,33 @@ def validate(report: object, known: set[str]) -> None:
 def load_reports(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
     """One row per (student, exercise): the latest graded points of each. Also returns the
     files that were skipped (unreadable, not a schema-1 report, or forged), in words."""
+    return collect(_read_files(paths))
+
+
+def _read_files(paths: list[Path]) -> Iterator[tuple[str, object]]:
+    for path in paths:
+        try:
+            yield str(path), json.loads(Path(path).read_text(encoding="utf-8"))
+        except IsADirectoryError:
+            yield str(path), "is a folder"
+        except (OSError, ValueError) as exc:
+            yield str(path), str(exc)
+
+
+def collect(reports: Iterable[tuple[str, object]]) -> tuple[pd.DataFrame, list[str]]:
+    """The gradebook's rows from ``(where, report)`` pairs (a report given as text is a
+    problem found while reading it), checked with :func:`validate`; and what was skipped."""
     from mlops_course.grading.catalog import catalog
 
     known = set(catalog())
     rows, skipped = [], []
-    for path in paths:
+    for where, report in reports:
+        if isinstance(report, str):
+            skipped.append(f"{where}: {report}")
+            continue
         try:
-            report = json.loads(Path(path).read_text(encoding="utf-8"))
             validate(report, known)
+            report = cast(dict, report)
             for ex in report["exercises"]:
                 rows.append(
                     {
@@ -72,10 +93,8 @@ def load_reports(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
                         "status": ex["status"],
                     }
                 )
-        except IsADirectoryError:
-            skipped.append(f"{path}: is a folder")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            skipped.append(f"{path}: {exc}")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            skipped.append(f"{where}: {exc}")
     frame = pd.DataFrame(
         rows, columns=["student", "created", "exercise", "points", "max_points", "status"]
     )
