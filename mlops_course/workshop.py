@@ -679,6 +679,17 @@ def write_admin_env(home: Path, state: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- commands
+def _check_installed() -> None:
+    import importlib.util
+
+    missing = [m for m in ("flask_wtf", "psycopg") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise WorkshopError(
+            "the workshop server needs MLflow's auth app and the PostgreSQL driver "
+            f"(missing: {', '.join(missing)}): `pip install -e \".[workshop]\"`."
+        )
+
+
 def up(
     home: Path,
     roster: Path,
@@ -692,6 +703,7 @@ def up(
 ) -> dict:
     """Start (or reuse) the workshop and set up the roster's accounts. Returns a summary."""
     learners = read_roster(roster)  # a bad roster stops everything before anything starts
+    _check_installed()
     if backend_store_uri and not backend_store_uri.startswith("postgresql"):
         raise WorkshopError(
             "--backend-store-uri: expected postgresql+psycopg://user@host:port/database "
