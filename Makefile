@@ -20,7 +20,7 @@ install: $(STAMP)
 # What only the project's own tests need on top (the checks of deploy/).
 TEST_STAMP := $(VENV)/.installed-test
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,deploy-checks,pipeline,site]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,deploy-checks,pipeline,site,workshop]"
 	@touch $(TEST_STAMP)
 
 ## course: set up, start the local MLflow server and JupyterLab (Ctrl-C stops both)
