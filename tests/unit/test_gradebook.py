@@ -63,3 +63,60 @@ def test_gradebook_output_that_is_a_folder_is_refused(tmp_path, capsys):
     path.write_text(json.dumps(_report()))
     assert main(["gradebook", str(path), "--output", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_submitted_reports_reach_the_server_gradebook_and_forgeries_are_skipped(
+    mlflow_tracking_uri, tmp_path, capsys
+):
+    import uuid
+
+    from mlflow import MlflowClient
+
+    from mlops_course.grading.submissions import server_reports, submit
+    from mlops_course.workshop import submissions_name
+
+    ann, bob = f"gb-{uuid.uuid4().hex[:8]}", f"gb-{uuid.uuid4().hex[:8]}"
+    first = _report(ann, "1.1", points=0.0)
+    second = _report(ann, "1.1", points=1.0)
+    second["created"] = "9" + second["created"][1:]  # later than the first
+    client = MlflowClient(mlflow_tracking_uri)
+    try:
+        submit(first, mlflow_tracking_uri)
+        submit(second, mlflow_tracking_uri)
+        forged = _report(ann, "1.1")
+        forged_run = submit({**forged, "student": bob}, mlflow_tracking_uri)[0]
+        client.log_text(forged_run, json.dumps(forged), "report.json")  # bob hands in as ann
+        runs = client.search_runs(
+            [client.get_experiment_by_name(submissions_name(ann)).experiment_id]
+        )
+        assert len(runs) == 2  # a new run each time: nothing overwritten
+        found = {
+            where: rep
+            for where, rep in server_reports(mlflow_tracking_uri)
+            if ann in where or bob in where
+        }
+        assert sum(isinstance(r, dict) for r in found.values()) == 2
+        assert any(isinstance(r, str) and "not the experiment's owner" in r for r in found.values())
+
+        out = tmp_path / "class.csv"
+        assert main(["gradebook", "--server", "--output", str(out)]) == 0
+        rows = {r["student"]: r for r in csv.DictReader(out.open())}
+        assert rows[ann]["1.1"] == "1.0"  # the latest submission counts
+        assert bob not in rows
+        assert "not the experiment's owner" in capsys.readouterr().err
+    finally:
+        for name in (ann, bob):
+            exp = client.get_experiment_by_name(submissions_name(name))
+            if exp:
+                client.delete_experiment(exp.experiment_id)
+
+
+def test_gradebook_wants_files_or_server_not_both(tmp_path, capsys):
+    assert main(["gradebook", "--output", str(tmp_path / "x.csv")]) == 2
+    assert (
+        main(
+            ["gradebook", str(tmp_path / "r.json"), "--server", "--output", str(tmp_path / "x.csv")]
+        )
+        == 2
+    )
+    assert "not both" in capsys.readouterr().err
