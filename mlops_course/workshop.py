@@ -545,6 +545,13 @@ def _is_workshop_server(pid: int | None, state: dict) -> bool:
     return "server" in cmd and "--port" in cmd and str(state.get("port")) in cmd
 
 
+def _server_running(state: dict) -> bool:
+    pid = state.get("pid")
+    return bool(
+        pid and _pid_alive(pid) and _is_workshop_server(pid, state) and is_healthy(local_uri(state))
+    )
+
+
 def local_uri(state: dict) -> str:
     host = state["host"]
     host = LOOPBACK if host in ("0.0.0.0", "::") else host
@@ -578,7 +585,7 @@ def ensure_accounts(home: Path, state: dict, learners: list[Learner]) -> dict[st
 
     uri = local_uri(state)
     counts = {"created": 0, "kept": 0, "repaired": 0}
-    (home / "learners").mkdir(exist_ok=True)
+    (home / "learners").mkdir(mode=0o700, exist_ok=True)
     with using_env(admin_values(home, state)):
         auth = _auth_client(uri)
         client = MlflowClient(uri)
@@ -686,7 +693,7 @@ def _check_installed() -> None:
     if missing:
         raise WorkshopError(
             "the workshop server needs MLflow's auth app and the PostgreSQL driver "
-            f"(missing: {', '.join(missing)}): `pip install -e \".[workshop]\"`."
+            f'(missing: {", ".join(missing)}): `pip install -e ".[workshop]"`.'
         )
 
 
@@ -712,17 +719,24 @@ def up(
     home = Path(home).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     state = read_state(home)
-    if state.get("backend_store_uri", backend_store_uri) != backend_store_uri and backend_store_uri:
-        raise WorkshopError(
-            f"{home} already runs on another backend store; use another --home for this one."
-        )
-    if backend_store_uri:
+    if backend_store_uri and backend_store_uri != state.get("backend_store_uri"):
+        if state.get("backend_store_uri") or (_pg_data(home) / "PG_VERSION").exists():
+            raise WorkshopError(
+                f"{home} already keeps a workshop in another database; use another --home."
+            )
         state["backend_store_uri"] = backend_store_uri
-    state.update(host=host, workers=workers, allowed_hosts=allowed_hosts, public_url=public_url)
+    wanted = {"host": host, "workers": workers, "allowed_hosts": allowed_hosts}
     if port:
-        if state.get("port") != port:
-            state["port"] = port
-        state["requested_port"] = True
+        wanted["port"] = port
+    if _server_running(state):
+        changed = [k for k, v in wanted.items() if state.get(k) != v]
+        if changed:
+            now = ", ".join(f"{k.replace('_', '-')} {state.get(k)}" for k in changed)
+            raise WorkshopError(
+                f"the workshop server runs with {now}: `workshop down --home {home}` first to "
+                "change that (every account and run is kept)."
+            )
+    state.update(wanted, public_url=public_url, requested_port=bool(port))
     secrets_dir = home / "secrets"
     secrets_dir.mkdir(mode=0o700, exist_ok=True)
     if not (secrets_dir / "flask_secret").exists():
@@ -732,8 +746,7 @@ def up(
         start_postgres(home, state)
         started.append("PostgreSQL")
     write_state(home, state)
-    running = _pid_alive(state.get("pid")) and _is_workshop_server(state.get("pid"), state)
-    if not (running and is_healthy(local_uri(state))):
+    if not _server_running(state):
         start_mlflow(home, state, admin_password(home))
         started.append("MLflow")
     write_state(home, state)
@@ -756,8 +769,7 @@ def status(home: Path) -> dict:
     if not state:
         raise WorkshopError(f"{home} is not a workshop home (no {STATE_FILE}): run `workshop up`.")
     result: dict = {"home": str(home), "uri": public_uri(state)}
-    running = _pid_alive(state.get("pid")) and _is_workshop_server(state.get("pid"), state)
-    result["server"] = "running" if running and is_healthy(local_uri(state)) else "stopped"
+    result["server"] = "running" if _server_running(state) else "stopped"
     result["database"] = (
         f"external ({state['backend_store_uri'].split('@')[-1]})"
         if state.get("backend_store_uri")

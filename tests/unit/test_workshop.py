@@ -283,6 +283,11 @@ def test_up_again_keeps_everything_and_adds_only_the_new_rows(class_home, tmp_pa
     assert workshop.read_state(home)["pid"] == before["pid"]
     assert _values(home, names[0]) == old
     assert (home / "learners" / "latecomer.env").exists()
+    done = cli(
+        "workshop", "up", "--home", str(home), "--roster", str(tmp_path / "r.csv"),
+        "--workers", "2",
+    )  # fmt: skip
+    assert done.returncode == 2 and "runs with workers 4: `workshop down" in done.stderr
 
 
 def test_backup_holds_both_databases_and_the_artifacts(class_home):
