@@ -178,8 +178,8 @@ def run_join(args: argparse.Namespace) -> int:
     reachable = workshop.is_healthy(uri)
     lines = [
         f"Joined the workshop at {uri} as {name} (stored in {workshop.joined_path()}, mode 0600).",
-        "Notebooks, check() and `mlops-course grade` now use it; "
-        "`mlops-course workshop leave` goes back to your local server.",
+        "Notebooks, check() and `mlops-course grade` now use it (in an open notebook, run its "
+        "setup cell again); `mlops-course workshop leave` goes back to your local server.",
     ]
     if not reachable:
         lines.append(f"Note: {uri} does not answer right now; ask your instructor.")
