@@ -59,7 +59,7 @@ notebooks: $(STAMP)
 	$(BIN)/mlops-course author notebooks
 
 ## bench: every benchmark, each against its baseline measured in the same run (~20 min idle)
-BENCHES := server check registry serving serving_batch validation monitoring
+BENCHES := server check registry serving serving_batch validation monitoring workshop
 bench: $(STAMP)
 	@for b in $(BENCHES); do echo "== bench/bench_$$b.py"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench_$$b.py || exit 1; done
