@@ -263,11 +263,10 @@ def _server_gradebook(env_file: Path | None) -> tuple[pd.DataFrame, list[str], s
     current one)."""
     import contextlib
 
+    from mlops_course.cli.args import no_artifact_progress_bars
     from mlops_course.grading.gradebook import collect
     from mlops_course.grading.submissions import server_reports
     from mlops_course.workshop import WorkshopError, read_env_file, using_env
-
-    from mlops_course.cli.args import no_artifact_progress_bars
 
     no_artifact_progress_bars()  # one line per class, not one bar per report
     values: dict[str, str] = {}

@@ -30,7 +30,7 @@ CASES = {
         "does not exist",
     ),
     "course: port 99999": (["course", "--port", "99999"], "from 1 to 65535"),
-    "gradebook: no reports": (["gradebook"], "required: reports"),
+    "gradebook: no reports": (["gradebook"], "give report files, or --server"),
     "gradebook: output is a folder": (
         ["gradebook", "{csv}", "--output", "{folder}"],
         "is a folder",
